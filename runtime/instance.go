@@ -1,0 +1,130 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/gate-wasm/gate/runtime/internal/wasi"
+)
+
+// Instance is one instantiation of a Module: its own memory, globals and
+// ABI state. It runs once.
+type Instance struct {
+	module api.Module
+	state  *wasi.State
+	start  api.Function
+	ran    bool
+}
+
+// Instantiate creates an instance of m. A module's start function, if it
+// has one, runs now, so Instantiate can fail with the errors of Run.
+func (r *Runtime) Instantiate(ctx context.Context, m *Module, opts Options) (*Instance, error) {
+	state := wasi.New(wasi.Config{
+		Args:   opts.Args,
+		Env:    opts.Env,
+		Stdin:  opts.Stdin,
+		Stdout: opts.Stdout,
+		Stderr: opts.Stderr,
+	})
+	ctx = context.WithValue(ctx, stateKey{}, state)
+	mod, err := r.engine.InstantiateModule(ctx, m.compiled, r.moduleConfig)
+	if err != nil {
+		state.Close()
+		if _, classified := classify(ctx, err); classified != nil {
+			return nil, classified
+		}
+		return nil, fmt.Errorf("instantiating module: %w", err)
+	}
+	return &Instance{module: mod, state: state, start: mod.ExportedFunction("_start")}, nil
+}
+
+// abandonAfter is how long Run waits, once its context is done, for the
+// program to stop before it gives up on it. Compiled code stops at its
+// next function entry or loop header; only a host call stuck in a write to
+// a reader that does not read can outlast this.
+const abandonAfter = 100 * time.Millisecond
+
+// Run runs the program's _start function and returns its exit status: 0
+// when _start returns, the argument of proc_exit otherwise. It returns a
+// *TrapError if the program trapped, a *LimitError if timeout (when
+// positive) passed first, and the context's cause if ctx was done first.
+func (i *Instance) Run(ctx context.Context, timeout time.Duration) (uint32, error) {
+	if i.ran {
+		return 0, errors.New("instance has already run")
+	}
+	i.ran = true
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, &LimitError{Limit: "timeout",
+			Detail: fmt.Sprintf("wall-clock time limit of %v reached", timeout)})
+		defer cancel()
+	}
+	ctx = context.WithValue(ctx, stateKey{}, i.state)
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- fmt.Errorf("internal error: %v", r)
+			}
+		}()
+		_, err := i.start.Call(ctx)
+		done <- err
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		select {
+		case err = <-done:
+		case <-time.After(abandonAfter):
+			err = context.Cause(ctx)
+		}
+	}
+	return classify(ctx, err)
+}
+
+// MemorySize is the current size of the instance's linear memory in
+// bytes.
+func (i *Instance) MemorySize() uint64 {
+	if m := i.module.Memory(); m != nil {
+		return uint64(m.Size())
+	}
+	return 0
+}
+
+// Close frees the instance.
+func (i *Instance) Close(ctx context.Context) error {
+	i.state.Close()
+	return i.module.Close(ctx)
+}
+
+// classify turns what the engine returned into an exit status or one of
+// the errors Run documents.
+func classify(ctx context.Context, err error) (uint32, error) {
+	if err == nil {
+		return 0, nil
+	}
+	var exit *wasi.Exit
+	if errors.As(err, &exit) {
+		return exit.Code, nil
+	}
+	if ctx.Err() != nil {
+		// Stopped from outside: by the engine's own check
+		// (sys.ExitError), in a blocked call (wasi.Interrupted), or
+		// abandoned.
+		return 0, context.Cause(ctx)
+	}
+	var sysExit *sys.ExitError
+	if errors.As(err, &sysExit) {
+		return sysExit.ExitCode(), nil
+	}
+	if trap := trapOf(err); trap != nil {
+		return 0, trap
+	}
+	return 0, fmt.Errorf("internal error: %s", firstLine(err.Error()))
+}

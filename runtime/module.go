@@ -1,0 +1,145 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/gate-wasm/gate/runtime/internal/wasi"
+	"github.com/gate-wasm/gate/wasm"
+)
+
+// Module is a compiled program, ready to be instantiated any number of
+// times. It belongs to the Runtime that compiled it.
+type Module struct {
+	compiled    wazero.CompiledModule
+	memoryLimit uint64
+}
+
+// ModuleError reports a module that Gate refuses to run: malformed,
+// invalid, needing more memory than the cap, or importing what Gate does
+// not provide.
+type ModuleError struct {
+	Reason string
+	Err    error // the underlying error, if any
+}
+
+func (e *ModuleError) Error() string { return e.Reason }
+func (e *ModuleError) Unwrap() error { return e.Err }
+
+// Compile validates and compiles a WebAssembly module. memoryLimit caps
+// its linear memory in bytes (rounded down to whole 64 KiB pages; 0 means
+// DefaultMemoryLimit): memory.grow beyond it fails, and a module whose
+// initial memory exceeds it is refused.
+func (r *Runtime) Compile(ctx context.Context, binary []byte, memoryLimit uint64) (*Module, error) {
+	if memoryLimit == 0 {
+		memoryLimit = DefaultMemoryLimit
+	}
+	pages := min(memoryLimit/wasm.PageSize, wasm.MaxPages)
+	if pages == 0 {
+		return nil, fmt.Errorf("memory limit of %d bytes is less than one page (64 KiB)", memoryLimit)
+	}
+	capped, err := wasm.CapMemory(binary, uint32(pages))
+	if err != nil {
+		var capErr *wasm.MemoryCapError
+		if errors.As(err, &capErr) {
+			return nil, &ModuleError{Reason: err.Error(), Err: err}
+		}
+		return nil, &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
+	}
+	imports, err := wasm.Imports(capped)
+	if err != nil {
+		return nil, &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
+	}
+	for _, imp := range imports {
+		if imp.Kind != wasm.ExternFunc {
+			return nil, &ModuleError{Reason: fmt.Sprintf("module imports %s %s.%s, which Gate does not provide: a program defines its own",
+				imp.Kind, imp.Module, imp.Name)}
+		}
+	}
+	compiled, err := r.engine.CompileModule(ctx, capped)
+	if err != nil {
+		return nil, &ModuleError{Reason: "invalid module: " + firstLine(err.Error()), Err: err}
+	}
+	m := &Module{compiled: compiled, memoryLimit: pages * wasm.PageSize}
+	if err := r.checkLinkable(compiled); err != nil {
+		compiled.Close(ctx)
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkLinkable refuses modules that import functions Gate does not
+// provide, or that are not WASI commands.
+func (r *Runtime) checkLinkable(compiled wazero.CompiledModule) error {
+	for _, def := range compiled.ImportedFunctions() {
+		module, name, _ := def.Import()
+		f := r.abi[name]
+		if module != wasi.ModuleName || f == nil {
+			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s, which Gate does not provide", module, name)}
+		}
+		want := signature(abiParams(f), abiResults(f))
+		if have := signature(def.ParamTypes(), def.ResultTypes()); have != want {
+			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s with type %s, but Gate provides %s",
+				module, name, have, want)}
+		}
+	}
+	start, ok := compiled.ExportedFunctions()["_start"]
+	if !ok {
+		return &ModuleError{Reason: "module exports no _start function: Gate runs WASI commands (programs with a main)"}
+	}
+	if len(start.ParamTypes()) != 0 || len(start.ResultTypes()) != 0 {
+		return &ModuleError{Reason: fmt.Sprintf("module exports _start with type %s; a WASI command's is () -> ()",
+			signature(start.ParamTypes(), start.ResultTypes()))}
+	}
+	return nil
+}
+
+func abiParams(f *wasi.Func) []api.ValueType {
+	params := make([]api.ValueType, len(f.Params))
+	for i, p := range f.Params {
+		params[i] = valueType(p)
+	}
+	return params
+}
+
+func abiResults(f *wasi.Func) []api.ValueType {
+	if f.NoResult {
+		return nil
+	}
+	return []api.ValueType{api.ValueTypeI32}
+}
+
+// signature formats a function type as "(i32, i64) -> i32".
+func signature(params, results []api.ValueType) string {
+	names := func(ts []api.ValueType) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = api.ValueTypeName(t)
+		}
+		return strings.Join(s, ", ")
+	}
+	res := names(results)
+	if len(results) != 1 {
+		res = "(" + res + ")"
+	}
+	return "(" + names(params) + ") -> " + res
+}
+
+// MemoryLimit is the cap on the module's linear memory in bytes.
+func (m *Module) MemoryLimit() uint64 { return m.memoryLimit }
+
+// Close frees the module's compiled code. Its running instances are not
+// affected.
+func (m *Module) Close(ctx context.Context) error { return m.compiled.Close(ctx) }
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

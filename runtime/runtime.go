@@ -1,0 +1,148 @@
+// Package runtime compiles and runs WebAssembly programs.
+//
+// It puts wazero (the optimizing compiler on amd64 and arm64, the
+// interpreter elsewhere) behind a small API: compile a module once, with a
+// cache of compiled code, instantiate it many times, run an instance under
+// limits, and report how it ended as an exit status, a *TrapError or a
+// *LimitError. It provides the program ABI (package internal/wasi) to
+// every instance.
+//
+// It is the only package that imports wazero: nothing of wazero appears in
+// its API. It must not touch the host on a program's behalf beyond the
+// readers and writers it is given.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/gate-wasm/gate/runtime/internal/wasi"
+)
+
+// DefaultMemoryLimit is the cap on an instance's linear memory when none
+// is given.
+const DefaultMemoryLimit = 256 << 20
+
+// Config configures a Runtime.
+type Config struct {
+	// CacheDir, when set, is a directory where compiled machine code is
+	// kept across processes. Otherwise it is kept in memory only.
+	CacheDir string
+	// Interpreter selects wazero's interpreter even where its compiler
+	// is available.
+	Interpreter bool
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// Runtime compiles modules and runs their instances. Its methods may be
+// called from several goroutines at once.
+type Runtime struct {
+	engine       wazero.Runtime
+	cache        wazero.CompilationCache
+	moduleConfig wazero.ModuleConfig
+	abi          map[string]*wasi.Func
+	log          *slog.Logger
+}
+
+// stateKey is the context key under which Run passes the instance's ABI
+// state to the host functions.
+type stateKey struct{}
+
+// New returns a runtime. Close it to free its compiled code.
+func New(ctx context.Context, cfg Config) (*Runtime, error) {
+	cache := wazero.NewCompilationCache()
+	if cfg.CacheDir != "" {
+		var err error
+		if cache, err = wazero.NewCompilationCacheWithDir(cfg.CacheDir); err != nil {
+			return nil, fmt.Errorf("compiled code cache in %s: %w", cfg.CacheDir, err)
+		}
+	}
+	rc := wazero.NewRuntimeConfig()
+	if cfg.Interpreter {
+		rc = wazero.NewRuntimeConfigInterpreter()
+	}
+	// CloseOnContextDone makes compiled code check for cancellation at
+	// function entries and loop headers: it is how a timeout stops a
+	// program that never calls the host.
+	rc = rc.WithCoreFeatures(api.CoreFeaturesV2).
+		WithCloseOnContextDone(true).
+		WithCompilationCache(cache)
+	r := &Runtime{
+		engine: wazero.NewRuntimeWithConfig(ctx, rc),
+		cache:  cache,
+		// Anonymous instances, so that one module runs many times at
+		// once; _start is called by Run, not at instantiation.
+		moduleConfig: wazero.NewModuleConfig().WithName("").WithStartFunctions(),
+		abi:          make(map[string]*wasi.Func),
+		log:          cfg.Logger,
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if err := r.instantiateABI(ctx); err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
+	return r, nil
+}
+
+// instantiateABI registers the WASI functions with the engine. Each call
+// finds its instance's state in the context.
+func (r *Runtime) instantiateABI(ctx context.Context) error {
+	b := r.engine.NewHostModuleBuilder(wasi.ModuleName)
+	for _, f := range wasi.Functions() {
+		r.abi[f.Name] = &f
+		b.NewFunctionBuilder().
+			WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+				state := ctx.Value(stateKey{}).(*wasi.State)
+				f.Call(ctx, state, memoryOf(mod), stack)
+			}), abiParams(&f), abiResults(&f)).
+			WithName(f.Name).
+			Export(f.Name)
+	}
+	if _, err := b.Instantiate(ctx); err != nil {
+		return fmt.Errorf("registering the program ABI: %w", err)
+	}
+	return nil
+}
+
+func valueType(t wasi.ValueType) api.ValueType {
+	if t == wasi.I64 {
+		return api.ValueTypeI64
+	}
+	return api.ValueTypeI32
+}
+
+// noMemory stands for the memory of a module that has none.
+type noMemory struct{}
+
+func (noMemory) Read(uint32, uint32) ([]byte, bool) { return nil, false }
+
+func memoryOf(mod api.Module) wasi.Memory {
+	if m := mod.Memory(); m != nil {
+		return m
+	}
+	return noMemory{}
+}
+
+// Close frees the runtime's compiled code and closes its instances.
+func (r *Runtime) Close(ctx context.Context) error {
+	return errors.Join(r.engine.Close(ctx), r.cache.Close(ctx))
+}
+
+// Options are what one instance is given.
+type Options struct {
+	Args []string
+	// Env holds "KEY=VALUE" strings.
+	Env    []string
+	Stdin  io.Reader // nil reads as empty
+	Stdout io.Writer // nil discards
+	Stderr io.Writer // nil discards
+}

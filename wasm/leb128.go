@@ -1,0 +1,42 @@
+package wasm
+
+import (
+	"errors"
+	"fmt"
+)
+
+var errLEBTooLong = errors.New("integer representation too long")
+
+// readU32 decodes an unsigned LEB128 value of at most 32 bits from b and
+// returns it with the number of bytes it took.
+func readU32(b []byte) (uint32, int, error) {
+	var v uint32
+	for i := 0; i < 5; i++ {
+		if i >= len(b) {
+			return 0, 0, errTruncated
+		}
+		c := b[i]
+		if i == 4 && c&0xf0 != 0 {
+			// The fifth byte may only carry the top 4 bits of a u32.
+			return 0, 0, fmt.Errorf("integer too large")
+		}
+		v |= uint32(c&0x7f) << (7 * i)
+		if c&0x80 == 0 {
+			return v, i + 1, nil
+		}
+	}
+	return 0, 0, errLEBTooLong
+}
+
+// appendU32 appends the shortest unsigned LEB128 encoding of v.
+func appendU32(b []byte, v uint32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v != 0 {
+			b = append(b, c|0x80)
+			continue
+		}
+		return append(b, c)
+	}
+}
