@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -39,24 +40,27 @@ var trapReasons = map[string]string{
 	"unaligned atomic":              "unaligned atomic access",
 }
 
-// wasmErrorPrefix starts the engine's report of a trap, which wraps the
-// trap's own error and appends the wasm stack trace.
-const wasmErrorPrefix = "wasm error: "
+// engineTrapType is the dynamic type of the errors with which the engine
+// reports traps. The type is internal to wazero, so it is recognized by
+// name; TestTraps checks that every trap Gate names is still recognized.
+const engineTrapType = "*wasmruntime.Error"
 
+// trapOf finds the engine's trap in err's chain. The engine wraps it in a
+// report with the wasm stack trace ("wasm error: ...") and that report may
+// itself be wrapped, as when a start function traps during instantiation;
+// a stack overflow comes back bare.
 func trapOf(err error) *TrapError {
-	msg := err.Error()
-	if !strings.HasPrefix(msg, wasmErrorPrefix) {
-		return nil
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if fmt.Sprintf("%T", e) != engineTrapType {
+			continue
+		}
+		reason, ok := trapReasons[e.Error()]
+		if !ok {
+			reason = e.Error()
+		}
+		return &TrapError{Reason: reason, Stack: stackOf(err.Error())}
 	}
-	inner := errors.Unwrap(err)
-	if inner == nil {
-		return nil
-	}
-	reason, ok := trapReasons[inner.Error()]
-	if !ok {
-		reason = inner.Error()
-	}
-	return &TrapError{Reason: reason, Stack: stackOf(msg)}
+	return nil
 }
 
 // stackOf extracts the frames from the engine's "wasm stack trace:" text.
