@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// engine is one way of running the CPU-bound program, as a process.
+type engine struct {
+	name  string
+	note  string
+	args  []string
+	times []time.Duration
+}
+
+func cpuEngines(b *builds, tmp string, size int) []*engine {
+	arg := strconv.Itoa(size)
+	return []*engine{
+		{
+			name: "native (gcc -O2)",
+			note: "the same C source built for the host",
+			args: []string{b.nativeCPU, arg},
+		},
+		{
+			name: "gate run",
+			note: "the gate CLI with a warm compiled-code cache (--cache-dir): compilation excluded",
+			args: []string{b.gate, "run", "--cache-dir", filepath.Join(tmp, "gate-cache"), b.cpuWasm, arg},
+		},
+		{
+			name: "plain wazero",
+			note: "wazero's default compiler configuration and its own wasi_snapshot_preview1, warm file compilation cache: compilation excluded",
+			args: []string{b.plainWazero, "-cache-dir", filepath.Join(tmp, "wazero-cache"), b.cpuWasm, arg},
+		},
+		{
+			name: "plain wazero + CloseOnContextDone",
+			note: "as plain wazero, with WithCloseOnContextDone(true) as Gate configures it (for its timeouts): a diagnostic row",
+			args: []string{b.plainWazero, "-cache-dir", filepath.Join(tmp, "wazero-cache-cocd"), "-close-on-context-done", b.cpuWasm, arg},
+		},
+		{
+			name: "Node.js",
+			note: "node with its wasi module (preview1); includes compiling the module, as Node keeps no code cache for it",
+			args: []string{"node", "--no-warnings", b.nodeScript, b.cpuWasm, arg},
+		},
+	}
+}
+
+// run runs the engine once and returns the process's wall time and
+// standard output.
+func (e *engine) run() (time.Duration, string, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(e.args[0], e.args[1:]...)
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: %s: %v\n%s", e.name, strings.Join(cmd.Args, " "), err, stderr.Bytes())
+	}
+	return d, stdout.String(), nil
+}
+
+// check fails unless out is what the reference engine printed in its
+// warm-up run.
+func (e *engine) check(out string, ref *engine) error {
+	if out == referenceOutput {
+		return nil
+	}
+	return fmt.Errorf("checksums differ: %s printed\n%s\nbut %s printed\n%s", ref.name, indent(referenceOutput), e.name, indent(out))
+}
+
+// referenceOutput is the native program's output in its warm-up run.
+var referenceOutput string
+
+func warmUp(engines []*engine) error {
+	for i, e := range engines {
+		_, out, err := e.run()
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(out) == "" {
+			return fmt.Errorf("%s printed nothing", e.name)
+		}
+		if i == 0 {
+			referenceOutput = out
+		}
+		if err := e.check(out, engines[0]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
