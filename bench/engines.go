@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -16,7 +17,10 @@ type engine struct {
 	name  string
 	note  string
 	args  []string
+	env   []string // added to the environment
 	times []time.Duration
+	user  []time.Duration // CPU time in user mode, per run
+	sys   []time.Duration // CPU time in the kernel, per run
 }
 
 func cpuEngines(b *builds, tmp string, size int) []*engine {
@@ -43,6 +47,12 @@ func cpuEngines(b *builds, tmp string, size int) []*engine {
 			args: []string{b.plainWazero, "-cache-dir", filepath.Join(tmp, "wazero-cache-cocd"), "-close-on-context-done", b.cpuWasm, arg},
 		},
 		{
+			name: "plain wazero, GODEBUG=asyncpreemptoff=1",
+			note: "as plain wazero, with the Go runtime's asynchronous preemption off: a diagnostic row (the signals it sends to a goroutine stuck in compiled code cost system time)",
+			args: []string{b.plainWazero, "-cache-dir", filepath.Join(tmp, "wazero-cache"), b.cpuWasm, arg},
+			env:  []string{"GODEBUG=asyncpreemptoff=1"},
+		},
+		{
 			name: "Node.js",
 			note: "node with its wasi module (preview1); includes compiling the module, as Node keeps no code cache for it",
 			args: []string{"node", "--no-warnings", b.nodeScript, b.cpuWasm, arg},
@@ -51,10 +61,13 @@ func cpuEngines(b *builds, tmp string, size int) []*engine {
 }
 
 // run runs the engine once and returns the process's wall time and
-// standard output.
+// standard output. It records the process's CPU times in e.user and e.sys.
 func (e *engine) run() (time.Duration, string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(e.args[0], e.args[1:]...)
+	if e.env != nil {
+		cmd.Env = append(os.Environ(), e.env...)
+	}
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	start := time.Now()
@@ -63,6 +76,8 @@ func (e *engine) run() (time.Duration, string, error) {
 	if err != nil {
 		return 0, "", fmt.Errorf("%s: %s: %v\n%s", e.name, strings.Join(cmd.Args, " "), err, stderr.Bytes())
 	}
+	e.user = append(e.user, cmd.ProcessState.UserTime())
+	e.sys = append(e.sys, cmd.ProcessState.SystemTime())
 	return d, stdout.String(), nil
 }
 

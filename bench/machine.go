@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strings"
 )
 
@@ -33,19 +35,41 @@ func machineInfo(root string) machine {
 	return m
 }
 
+// cpuModel describes the first processor in /proc/cpuinfo: its model
+// name, family and model numbers, clock, and whether it is virtual.
 func cpuModel() string {
 	f, err := os.Open("/proc/cpuinfo")
 	if err != nil {
-		return "unknown"
+		return "unknown CPU"
 	}
 	defer f.Close()
+	fields := make(map[string]string)
 	s := bufio.NewScanner(f)
+	s.Buffer(nil, 1<<20)
 	for s.Scan() {
-		if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
+		k, v, ok := strings.Cut(s.Text(), ":")
+		if !ok {
+			if len(fields) > 0 {
+				break // end of the first processor
+			}
+			continue
 		}
+		fields[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
-	return "unknown"
+	desc := fields["model name"]
+	if desc == "" {
+		return "unknown CPU"
+	}
+	if fields["cpu family"] != "" {
+		desc += fmt.Sprintf(" (family %s model %s)", fields["cpu family"], fields["model"])
+	}
+	if mhz := fields["cpu MHz"]; mhz != "" {
+		desc += " at " + strings.TrimSuffix(strings.TrimRight(mhz, "0"), ".") + " MHz"
+	}
+	if slices.Contains(strings.Fields(fields["flags"]), "hypervisor") {
+		desc += ", virtual machine"
+	}
+	return desc
 }
 
 func command(name string, args ...string) string {

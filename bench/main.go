@@ -64,6 +64,9 @@ func run(n, size int, micro bool) error {
 	if err := warmUp(engines); err != nil {
 		return err
 	}
+	for _, e := range engines {
+		e.user, e.sys = nil, nil // CPU times of the measured runs only
+	}
 	for i := range n {
 		progress(fmt.Sprintf("CPU-bound program: round %d of %d", i+1, n))
 		for _, e := range engines {

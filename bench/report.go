@@ -18,7 +18,7 @@ func report(m machine, b *builds, engines []*engine, size, n int, micro []microR
 	fmt.Fprintf(&w, "`%s %d` (integer hashing, a sieve, n-body; %s as WebAssembly). "+
 		"Wall time of the whole process, %d runs each after a warm-up run, median; all engines printed the same checksums.\n\n",
 		cpuSource, size, formatBytes(fileSize(b.cpuWasm)), n)
-	fmt.Fprintf(&w, "| Engine | Runs (s) | Median | vs native |\n|---|---|---|---|\n")
+	fmt.Fprintf(&w, "| Engine | Runs (s) | Median | vs native | CPU user + sys (median) |\n|---|---|---|---|---|\n")
 	native := median(engines[0].times)
 	var gate, plain time.Duration
 	for _, e := range engines {
@@ -33,7 +33,8 @@ func report(m machine, b *builds, engines []*engine, size, n int, micro []microR
 		case "plain wazero":
 			plain = med
 		}
-		fmt.Fprintf(&w, "| %s | %s | %.3f s | %.2fx |\n", e.name, strings.Join(runs, " "), med.Seconds(), ratio(med, native))
+		fmt.Fprintf(&w, "| %s | %s | %.3f s | %.2fx | %.2f + %.2f s |\n", e.name, strings.Join(runs, " "), med.Seconds(), ratio(med, native),
+			median(e.user).Seconds(), median(e.sys).Seconds())
 	}
 	fmt.Fprintf(&w, "\ngate run / plain wazero: **%.2fx** (median over median)\n\n", ratio(gate, plain))
 	for _, e := range engines {
