@@ -56,22 +56,26 @@ func readImports(s Section) ([]Import, error) {
 	var imports []Import
 	for i := uint32(0); i < count && r.err == nil; i++ {
 		imp := Import{Module: r.name("import module name"), Name: r.name("import name")}
+		kindOff := r.off
 		imp.Kind = ExternKind(r.byte("import kind"))
 		switch imp.Kind {
 		case ExternFunc:
 			r.u32("function type index")
 		case ExternTable:
-			r.byte("table element type")
+			r.refType("table element type")
 			r.limits()
 		case ExternMemory:
+			limitsOff := r.off
 			if err := checkMemoryLimits(r.limits()); err != nil {
-				r.fail(err)
+				r.failAt(limitsOff, err)
 			}
 		case ExternGlobal:
-			r.byte("global type")
-			r.byte("global mutability")
+			r.valType("global type")
+			if mut := r.byte("global mutability"); mut > 1 {
+				r.failAt(r.off-1, fmt.Errorf("global mutability 0x%02x is malformed", mut))
+			}
 		default:
-			r.fail(fmt.Errorf("import %d has unknown kind 0x%02x", i, byte(imp.Kind)))
+			r.failAt(kindOff, fmt.Errorf("import %d has unknown kind 0x%02x", i, byte(imp.Kind)))
 		}
 		imports = append(imports, imp)
 	}
@@ -94,9 +98,13 @@ type reader struct {
 	err  error
 }
 
-func (r *reader) fail(err error) {
+func (r *reader) fail(err error) { r.failAt(r.off, err) }
+
+// failAt records err at offset off of b, for an error found only after
+// reading past the bytes it concerns.
+func (r *reader) failAt(off int, err error) {
 	if r.err == nil {
-		r.err = &FormatError{Offset: r.base + r.off, Err: err}
+		r.err = &FormatError{Offset: r.base + off, Err: err}
 	}
 }
 
@@ -110,6 +118,39 @@ func (r *reader) byte(what string) byte {
 	}
 	r.off++
 	return r.b[r.off-1]
+}
+
+// The value types of WebAssembly 2.0.
+const (
+	typeI32       = 0x7f
+	typeI64       = 0x7e
+	typeF32       = 0x7d
+	typeF64       = 0x7c
+	typeV128      = 0x7b
+	typeFuncref   = 0x70
+	typeExternref = 0x6f
+)
+
+// refType reads a reference type.
+func (r *reader) refType(what string) byte {
+	t := r.byte(what)
+	if r.err == nil && t != typeFuncref && t != typeExternref {
+		r.failAt(r.off-1, fmt.Errorf("%s 0x%02x is not a reference type", what, t))
+	}
+	return t
+}
+
+// valType reads a value type.
+func (r *reader) valType(what string) byte {
+	t := r.byte(what)
+	switch t {
+	case typeI32, typeI64, typeF32, typeF64, typeV128, typeFuncref, typeExternref:
+	default:
+		if r.err == nil {
+			r.failAt(r.off-1, fmt.Errorf("%s 0x%02x is not a value type", what, t))
+		}
+	}
+	return t
 }
 
 func (r *reader) u32(what string) uint32 {

@@ -1,14 +1,18 @@
 package wasm
 
-import (
-	"errors"
-	"fmt"
+import "errors"
+
+var (
+	errLEBTooLong  = errors.New("integer representation too long")
+	errLEBTooLarge = errors.New("integer too large")
 )
 
-var errLEBTooLong = errors.New("integer representation too long")
-
 // readU32 decodes an unsigned LEB128 value of at most 32 bits from b and
-// returns it with the number of bytes it took.
+// returns it with the number of bytes it took. Non-minimal encodings of
+// up to 5 bytes are accepted, as the specification requires. Like the
+// specification's test suite, it reports a fifth byte that continues as
+// errLEBTooLong and a fifth byte whose unused bits are set as
+// errLEBTooLarge.
 func readU32(b []byte) (uint32, int, error) {
 	var v uint32
 	for i := 0; i < 5; i++ {
@@ -16,9 +20,14 @@ func readU32(b []byte) (uint32, int, error) {
 			return 0, 0, errTruncated
 		}
 		c := b[i]
-		if i == 4 && c&0xf0 != 0 {
-			// The fifth byte may only carry the top 4 bits of a u32.
-			return 0, 0, fmt.Errorf("integer too large")
+		if i == 4 {
+			if c&0x80 != 0 {
+				return 0, 0, errLEBTooLong
+			}
+			if c&0x70 != 0 {
+				// The fifth byte may only carry the top 4 bits of a u32.
+				return 0, 0, errLEBTooLarge
+			}
 		}
 		v |= uint32(c&0x7f) << (7 * i)
 		if c&0x80 == 0 {

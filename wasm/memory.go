@@ -88,6 +88,9 @@ func readMemorySection(s Section) (Limits, int, bool, error) {
 	}
 	switch count {
 	case 0:
+		if n != len(s.Payload) {
+			return Limits{}, 0, false, &FormatError{s.Offset + n, fmt.Errorf("memory section has %d bytes left over", len(s.Payload)-n)}
+		}
 		return Limits{}, 0, false, nil
 	case 1:
 	default:
@@ -121,8 +124,10 @@ func (e *MemoryCapError) Error() string {
 // where the module declares none. memory.grow past the cap then fails as
 // the specification says, returning -1. A module whose minimum exceeds
 // the cap is refused with a *MemoryCapError. A module that defines no
-// memory is returned as it is.
+// memory is returned as it is. A cap above MaxPages is taken as MaxPages,
+// which no memory can exceed anyway, so that the result stays valid.
 func CapMemory(module []byte, capPages uint32) ([]byte, error) {
+	capPages = min(capPages, MaxPages)
 	sections, err := ReadSections(module)
 	if err != nil {
 		return nil, err
@@ -132,8 +137,11 @@ func CapMemory(module []byte, capPages uint32) ([]byte, error) {
 			continue
 		}
 		l, _, ok, err := readMemorySection(s)
-		if err != nil || !ok {
-			return module, err
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return module, nil
 		}
 		if l.Min > capPages {
 			return nil, &MemoryCapError{MinPages: l.Min, CapPages: capPages}

@@ -1,0 +1,131 @@
+package wasm
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// fuzzSeeds are small valid modules, and a few near misses, for the
+// fuzzers' seed corpus.
+func fuzzSeeds() [][]byte {
+	return [][]byte{
+		mod(),
+		mod(memMin1),
+		mod(memMin1Max2),
+		mod(memSec(Limits{Min: MaxPages, Max: MaxPages, HasMax: true})),
+		mod(sec(SectionMemory, 0)),
+		mod(paddedSec(SectionMemory, 5, 0x81, 0x00, 0x01, 0x81, 0x00, 0x82, 0x80, 0x00)),
+		mod(custom("name", 1, 2), typeSec, importsSec(imp("env", "f", 0, 0), imp("env", "m", 2, 0, 1)),
+			funcSec, tableSec, globalSec, exportSec, startSec, elemSec, dataCntSec, codeSec, dataSec),
+		mod(typeSec, importSec, funcSec, memSec(Limits{Min: 2}), exportSec, codeSec, custom("z")),
+		mod(importsSec(imp("a", "t", 1, 0x70, 1, 0, 1), imp("b", "g", 3, 0x7f, 1))),
+		mod(memMin1, memMin1),
+		mod(sec(SectionMemory, 1, 1, 2, 1)),
+	}
+}
+
+func FuzzReadSections(f *testing.F) {
+	for _, m := range fuzzSeeds() {
+		f.Add(m)
+	}
+	f.Fuzz(func(t *testing.T, m []byte) {
+		orig := bytes.Clone(m)
+		sections, err := ReadSections(m)
+		if err != nil {
+			if sections != nil {
+				t.Fatalf("sections returned with error %v", err)
+			}
+			var fe *FormatError
+			if !errors.Is(err, ErrNotModule) && !errors.As(err, &fe) {
+				t.Fatalf("error %v (%T) is neither ErrNotModule nor a *FormatError", err, err)
+			}
+			if fe != nil && (fe.Offset < 0 || fe.Offset > len(m)) {
+				t.Fatalf("error offset %d outside the module of %d bytes", fe.Offset, len(m))
+			}
+		} else {
+			// The sections tile the module after its header.
+			end := 8
+			for _, s := range sections {
+				if s.Start != end || s.Offset <= s.Start || s.Offset > s.Start+6 ||
+					SectionID(m[s.Start]) != s.ID || s.Offset+len(s.Payload) > len(m) {
+					t.Fatalf("bad section %v start %d offset %d len %d after %d", s.ID, s.Start, s.Offset, len(s.Payload), end)
+				}
+				end = s.Offset + len(s.Payload)
+			}
+			if end != len(m) {
+				t.Fatalf("sections end at %d of %d bytes", end, len(m))
+			}
+		}
+		// The decoders built on the framing must not panic either.
+		Imports(m)
+		Memory(m)
+		if !bytes.Equal(m, orig) {
+			t.Fatal("input modified")
+		}
+	})
+}
+
+func FuzzCapMemory(f *testing.F) {
+	for _, m := range fuzzSeeds() {
+		for _, c := range []uint32{0, 1, 16, MaxPages, MaxPages + 1} {
+			f.Add(m, c)
+		}
+	}
+	f.Fuzz(func(t *testing.T, m []byte, capPages uint32) {
+		orig := bytes.Clone(m)
+		out, err := CapMemory(m, capPages)
+		if !bytes.Equal(m, orig) {
+			t.Fatal("input modified")
+		}
+		before, hadMem, memErr := Memory(m)
+		if err != nil {
+			if out != nil {
+				t.Fatalf("output returned with error %v", err)
+			}
+			var ce *MemoryCapError
+			if errors.As(err, &ce) {
+				if memErr != nil || !hadMem || before.Min <= capPages || ce.MinPages != before.Min {
+					t.Fatalf("%v for memory %+v, %v, %v", err, before, hadMem, memErr)
+				}
+			} else if memErr == nil {
+				t.Fatalf("CapMemory: %v, but Memory accepts the module", err)
+			}
+			return
+		}
+		if memErr != nil {
+			t.Fatalf("CapMemory accepted a module Memory refuses: %v", memErr)
+		}
+		if _, err := ReadSections(out); err != nil {
+			t.Fatalf("ReadSections(output): %v", err)
+		}
+		l, ok, err := Memory(out)
+		if err != nil {
+			t.Fatalf("Memory(output): %v", err)
+		}
+		if ok != hadMem {
+			t.Fatalf("output defines a memory: %v; input: %v", ok, hadMem)
+		}
+		if ok {
+			if !l.HasMax || l.Max > capPages || l.Min != before.Min {
+				t.Fatalf("output memory %+v from %+v under cap %d", l, before, capPages)
+			}
+			if before.HasMax && before.Max <= capPages && l != before {
+				t.Fatalf("memory %+v under cap %d changed to %+v", before, capPages, l)
+			}
+		} else if !bytes.Equal(out, m) {
+			t.Fatal("module without a memory changed")
+		}
+		checkOnlyMemoryChanged(t, m, out)
+		if i1, err1 := Imports(m); err1 == nil {
+			if i2, err2 := Imports(out); err2 != nil || len(i2) != len(i1) {
+				t.Fatalf("Imports(output) = %v, %v; input had %v", i2, err2, i1)
+			}
+		}
+		// Capping is idempotent.
+		again, err := CapMemory(out, capPages)
+		if err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("capping the output again: % x, %v", again, err)
+		}
+	})
+}
