@@ -15,10 +15,15 @@ import (
 // Instance is one instantiation of a Module: its own memory, globals and
 // ABI state. It runs once.
 type Instance struct {
-	module api.Module
-	state  *wasi.State
-	start  api.Function
-	ran    bool
+	module  api.Module
+	state   *wasi.State
+	start   api.Function
+	ran     bool
+	runtime *Runtime
+	// abandoned is set when Run gave up waiting for the program to stop:
+	// its goroutine may still be in compiled code, which must not be
+	// freed under it.
+	abandoned bool
 }
 
 // Instantiate creates an instance of m. A module's start function, if it
@@ -40,22 +45,37 @@ func (r *Runtime) Instantiate(ctx context.Context, m *Module, opts Options) (*In
 		}
 		return nil, fmt.Errorf("instantiating module: %w", err)
 	}
-	return &Instance{module: mod, state: state, start: mod.ExportedFunction("_start")}, nil
+	return &Instance{module: mod, state: state, start: mod.ExportedFunction("_start"), runtime: r}, nil
 }
 
 // abandonAfter is how long Run waits, once its context is done, for the
-// program to stop before it gives up on it. Compiled code stops at its
-// next function entry or loop header; only a host call stuck in a write to
-// a reader that does not read can outlast this.
+// program to stop before it gives up on it. Interruptible compiled code
+// stops at its next function entry or loop header; only a host call stuck
+// in a write to a reader that does not read can outlast this, or, on a
+// runtime that is not interruptible, a program that does not call the
+// host.
 const abandonAfter = 100 * time.Millisecond
+
+// ErrNotInterruptible is returned by Run when given a timeout on a runtime
+// whose Config.Interruptible is false.
+var ErrNotInterruptible = errors.New("a timeout needs a runtime created with Config.Interruptible")
 
 // Run runs the program's _start function and returns its exit status: 0
 // when _start returns, the argument of proc_exit otherwise. It returns a
 // *TrapError if the program trapped, a *LimitError if timeout (when
 // positive) passed first, and the context's cause if ctx was done first.
+//
+// If the program does not stop within 100 ms of the timeout or of ctx
+// being done, Run returns anyway and the instance is abandoned: its
+// goroutine runs on until its next call into the host, and Close leaves
+// its memory and code to the garbage collector rather than free them
+// under it.
 func (i *Instance) Run(ctx context.Context, timeout time.Duration) (uint32, error) {
 	if i.ran {
 		return 0, errors.New("instance has already run")
+	}
+	if timeout > 0 && !i.runtime.interruptible {
+		return 0, ErrNotInterruptible
 	}
 	i.ran = true
 	if timeout > 0 {
@@ -82,6 +102,9 @@ func (i *Instance) Run(ctx context.Context, timeout time.Duration) (uint32, erro
 		select {
 		case err = <-done:
 		case <-time.After(abandonAfter):
+			i.abandoned = true
+			i.runtime.abandoned.Add(1)
+			i.runtime.log.Warn("program did not stop; abandoned it", "cause", context.Cause(ctx))
 			err = context.Cause(ctx)
 		}
 	}
@@ -97,9 +120,13 @@ func (i *Instance) MemorySize() uint64 {
 	return 0
 }
 
-// Close frees the instance.
+// Close frees the instance. An abandoned instance (see Run) is only
+// closed to new calls; what its goroutine still uses is left to it.
 func (i *Instance) Close(ctx context.Context) error {
 	i.state.Close()
+	if i.abandoned {
+		return nil
+	}
 	return i.module.Close(ctx)
 }
 

@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -37,6 +39,20 @@ type Config struct {
 	// Interpreter selects wazero's interpreter even where its compiler
 	// is available.
 	Interpreter bool
+	// Interruptible makes compiled code check, at every function entry
+	// and loop header, whether its Run has been stopped, so that a
+	// timeout or a cancelled context stops even a program that never
+	// calls the host. Run accepts a timeout only from an interruptible
+	// runtime.
+	//
+	// The check leaves compiled code for Go at every loop iteration, so
+	// it makes tight loops several times slower (docs/PERFORMANCE.md).
+	// Without it, a cancelled context still ends blocking calls (reads,
+	// sleeps, polls) at once, and nothing else: compiled code runs on to
+	// its next call into the host. Go's scheduler cannot preempt
+	// compiled WebAssembly, so a program that never calls the host also
+	// holds up the garbage collector of the whole process until it does.
+	Interruptible bool
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 }
@@ -49,6 +65,11 @@ type Runtime struct {
 	moduleConfig wazero.ModuleConfig
 	abi          map[string]*wasi.Func
 	log          *slog.Logger
+	// interruptible is Config.Interruptible.
+	interruptible bool
+	// abandoned counts instances whose goroutine Run gave up on (see
+	// Instance.Run): it may still be running compiled code.
+	abandoned atomic.Int32
 }
 
 // stateKey is the context key under which Run passes the instance's ABI
@@ -59,8 +80,15 @@ type stateKey struct{}
 func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	cache := wazero.NewCompilationCache()
 	if cfg.CacheDir != "" {
+		// wazero's cache key does not tell code compiled with stop
+		// checks from code compiled without: keep them apart, or a
+		// timeout could silently stop working.
+		dir := filepath.Join(cfg.CacheDir, "plain")
+		if cfg.Interruptible {
+			dir = filepath.Join(cfg.CacheDir, "interruptible")
+		}
 		var err error
-		if cache, err = wazero.NewCompilationCacheWithDir(cfg.CacheDir); err != nil {
+		if cache, err = wazero.NewCompilationCacheWithDir(dir); err != nil {
 			return nil, fmt.Errorf("compiled code cache in %s: %w", cfg.CacheDir, err)
 		}
 	}
@@ -68,15 +96,13 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.Interpreter {
 		rc = wazero.NewRuntimeConfigInterpreter()
 	}
-	// CloseOnContextDone makes compiled code check for cancellation at
-	// function entries and loop headers: it is how a timeout stops a
-	// program that never calls the host.
 	rc = rc.WithCoreFeatures(api.CoreFeaturesV2).
-		WithCloseOnContextDone(true).
+		WithCloseOnContextDone(cfg.Interruptible).
 		WithCompilationCache(cache)
 	r := &Runtime{
-		engine: wazero.NewRuntimeWithConfig(ctx, rc),
-		cache:  cache,
+		interruptible: cfg.Interruptible,
+		engine:        wazero.NewRuntimeWithConfig(ctx, rc),
+		cache:         cache,
 		// Anonymous instances, so that one module runs many times at
 		// once; _start is called by Run, not at instantiation.
 		moduleConfig: wazero.NewModuleConfig().WithName("").WithStartFunctions(),
@@ -132,8 +158,15 @@ func memoryOf(mod api.Module) wasi.Memory {
 	return noMemory{}
 }
 
-// Close frees the runtime's compiled code and closes its instances.
+// Close frees the runtime's compiled code and closes its instances. While
+// an abandoned instance may still run, the compiled code stays: freeing it
+// would pull the code from under that goroutine.
 func (r *Runtime) Close(ctx context.Context) error {
+	if n := r.abandoned.Load(); n > 0 {
+		// The cache's engine holds the code too.
+		r.log.Warn("keeping compiled code that abandoned instances may still run", "instances", n)
+		return nil
+	}
 	return errors.Join(r.engine.Close(ctx), r.cache.Close(ctx))
 }
 

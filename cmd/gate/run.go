@@ -87,7 +87,9 @@ func runProgram(ctx context.Context, f runFlags, path string, args []string, std
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	rt, err := runtime.New(ctx, runtime.Config{CacheDir: f.cacheDir, Logger: logger})
+	// Stop checks slow compiled code down (docs/PERFORMANCE.md): only a
+	// timeout needs them.
+	rt, err := runtime.New(ctx, runtime.Config{CacheDir: f.cacheDir, Logger: logger, Interruptible: f.timeout > 0})
 	if err != nil {
 		return refused("%v", err)
 	}
