@@ -102,6 +102,9 @@ func (i *Instance) Run(ctx context.Context, timeout time.Duration) (uint32, erro
 		select {
 		case err = <-done:
 		case <-time.After(abandonAfter):
+			// Cut it off from the caller's readers and writers
+			// before returning.
+			i.state.Close()
 			i.abandoned = true
 			i.runtime.abandoned.Add(1)
 			i.runtime.log.Warn("program did not stop; abandoned it", "cause", context.Cause(ctx))

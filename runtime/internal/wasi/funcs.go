@@ -30,6 +30,9 @@ type Func struct {
 // unless f has no result, stores its errno in stack[0]. A pointer outside
 // memory yields EFAULT.
 func (f *Func) Call(ctx context.Context, s *State, m Memory, stack []uint64) {
+	if s.closed.Load() {
+		panic(&Interrupted{Func: f.Name, Cause: ErrClosed})
+	}
 	// An engine may pass i32 values with garbage in the upper half of
 	// their 64-bit slot; clear it so that functions can compare whole
 	// values.

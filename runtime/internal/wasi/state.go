@@ -3,8 +3,10 @@ package wasi
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,6 +51,10 @@ type State struct {
 	// start is the origin of the monotonic clock, read with the host's
 	// monotonic clock so that wall-clock steps do not move it.
 	start time.Time
+	// closed is set by Close: from then on every call ends the program
+	// rather than touch the readers and writers, which the runtime's
+	// caller may be reusing.
+	closed atomic.Bool
 }
 
 // New returns the state of a fresh instance.
@@ -72,9 +78,17 @@ func New(cfg Config) *State {
 	return s
 }
 
-// Close releases the goroutine that reads standard input, if any. The
-// state must not be used afterwards.
-func (s *State) Close() { s.stdin.close() }
+// ErrClosed is the cause of the Interrupted panic of a call made after
+// Close.
+var ErrClosed = errors.New("instance closed")
+
+// Close releases the goroutine that reads standard input, if any. Calls
+// made afterwards raise Interrupted with ErrClosed; a call already under
+// way completes. Close may be called more than once.
+func (s *State) Close() {
+	s.closed.Store(true)
+	s.stdin.close()
+}
 
 func nulTerminated(strs []string) [][]byte {
 	out := make([][]byte, len(strs))
