@@ -16,9 +16,10 @@ type Memory interface {
 type fault struct{}
 
 // view returns the n bytes at offset, or raises fault. n is 64-bit so that
-// count*size products computed by callers cannot wrap.
+// count*size products computed by callers cannot wrap; from 1<<32 up, it
+// does not fit the uint32 that Read takes.
 func view(m Memory, offset uint32, n uint64) []byte {
-	if n > 1<<32 {
+	if n > 1<<32-1 {
 		panic(fault{})
 	}
 	b, ok := m.Read(offset, uint32(n))
