@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 )
 
 // File types and flags of WASI preview1.
@@ -121,6 +122,10 @@ func fdRead(s *State, ctx context.Context, m Memory, p []uint64) Errno {
 	return ErrnoSuccess
 }
 
+// maxWrite is the most bytes one fd_write writes: the largest count that
+// the ssize_t of a wasm32 libc holds (Linux has a similar limit).
+const maxWrite = math.MaxInt32
+
 func fdWrite(s *State, _ context.Context, m Memory, p []uint64) Errno {
 	if _, ok := s.stdio(p[0]); !ok || p[0] == fdStdin {
 		return ErrnoBadf
@@ -131,10 +136,18 @@ func fdWrite(s *State, _ context.Context, m Memory, p []uint64) Errno {
 	}
 	raw := view(m, uint32(p[1]), uint64(uint32(p[2]))*8)
 	count := int(uint32(p[2]))
+	// Check every pointer before anything is written, so that a fault
+	// writes nothing.
 	view(m, uint32(p[3]), 4)
+	for i := 0; i < count; i++ {
+		iovecBuffer(m, raw, i)
+	}
 	total := 0
 	for i := 0; i < count; i++ {
 		b := iovecBuffer(m, raw, i)
+		// Iovecs may name the same bytes over and over: cut the write
+		// short where its count would no longer fit a wasm32 ssize_t.
+		b = b[:min(len(b), maxWrite-total)]
 		if len(b) == 0 {
 			continue
 		}
