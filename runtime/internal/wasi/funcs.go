@@ -185,8 +185,11 @@ func putSizes(m Memory, strs [][]byte, countPtr, sizePtr uint32) Errno {
 	for _, v := range strs {
 		size += len(v)
 	}
-	putU32(m, countPtr, uint32(len(strs)))
-	putU32(m, sizePtr, uint32(size))
+	// Check both pointers before writing either, so that EFAULT leaves
+	// memory as it was.
+	count, total := view(m, countPtr, 4), view(m, sizePtr, 4)
+	binary.LittleEndian.PutUint32(count, uint32(len(strs)))
+	binary.LittleEndian.PutUint32(total, uint32(size))
 	return ErrnoSuccess
 }
 
