@@ -15,11 +15,12 @@ import (
 // Instance is one instantiation of a Module: its own memory, globals and
 // ABI state. It runs once.
 type Instance struct {
-	module  api.Module
-	state   *wasi.State
-	start   api.Function
-	ran     bool
-	runtime *Runtime
+	module    api.Module
+	state     *wasi.State
+	start     api.Function
+	ran       bool
+	runtime   *Runtime
+	hasMemory bool
 	// abandoned is set when Run gave up waiting for the program to stop:
 	// its goroutine may still be in compiled code, which must not be
 	// freed under it.
@@ -36,7 +37,7 @@ func (r *Runtime) Instantiate(ctx context.Context, m *Module, opts Options) (*In
 		Stdout: opts.Stdout,
 		Stderr: opts.Stderr,
 	})
-	ctx = context.WithValue(ctx, stateKey{}, state)
+	ctx = context.WithValue(ctx, bindingKey{}, binding{state: state, hasMemory: m.hasMemory})
 	mod, err := r.engine.InstantiateModule(ctx, m.compiled, r.moduleConfig)
 	if err != nil {
 		state.Close()
@@ -45,7 +46,7 @@ func (r *Runtime) Instantiate(ctx context.Context, m *Module, opts Options) (*In
 		}
 		return nil, fmt.Errorf("instantiating module: %w", err)
 	}
-	return &Instance{module: mod, state: state, start: mod.ExportedFunction("_start"), runtime: r}, nil
+	return &Instance{module: mod, state: state, start: mod.ExportedFunction("_start"), runtime: r, hasMemory: m.hasMemory}, nil
 }
 
 // abandonAfter is how long Run waits, once its context is done, for the
@@ -84,7 +85,7 @@ func (i *Instance) Run(ctx context.Context, timeout time.Duration) (uint32, erro
 			Detail: fmt.Sprintf("wall-clock time limit of %v reached", timeout)})
 		defer cancel()
 	}
-	ctx = context.WithValue(ctx, stateKey{}, i.state)
+	ctx = context.WithValue(ctx, bindingKey{}, binding{state: i.state, hasMemory: i.hasMemory})
 	done := make(chan error, 1)
 	go func() {
 		defer func() {

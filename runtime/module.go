@@ -18,6 +18,7 @@ import (
 type Module struct {
 	compiled    wazero.CompiledModule
 	memoryLimit uint64
+	hasMemory   bool
 }
 
 // ModuleError reports a module that Gate refuses to run: malformed,
@@ -61,11 +62,15 @@ func (r *Runtime) Compile(ctx context.Context, binary []byte, memoryLimit uint64
 				imp.Kind, imp.Module, imp.Name)}
 		}
 	}
+	_, hasMemory, err := wasm.Memory(capped)
+	if err != nil { // not expected: CapMemory has read the same section
+		return nil, &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
+	}
 	compiled, err := r.engine.CompileModule(ctx, capped)
 	if err != nil {
 		return nil, &ModuleError{Reason: "invalid module: " + firstLine(err.Error()), Err: err}
 	}
-	m := &Module{compiled: compiled, memoryLimit: pages * wasm.PageSize}
+	m := &Module{compiled: compiled, memoryLimit: pages * wasm.PageSize, hasMemory: hasMemory}
 	if err := r.checkLinkable(compiled); err != nil {
 		compiled.Close(ctx)
 		return nil, err

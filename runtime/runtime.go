@@ -72,9 +72,18 @@ type Runtime struct {
 	abandoned atomic.Int32
 }
 
-// stateKey is the context key under which Run passes the instance's ABI
-// state to the host functions.
-type stateKey struct{}
+// bindingKey is the context key under which Instantiate and Run pass the
+// instance's binding to the host functions.
+type bindingKey struct{}
+
+// binding is what a host function needs to know of its instance.
+type binding struct {
+	state *wasi.State
+	// hasMemory tells whether the module defines a memory. wazero's
+	// Module.Memory returns a non-nil interface holding a nil pointer
+	// when it does not, so it cannot be asked.
+	hasMemory bool
+}
 
 // New returns a runtime. Close it to free its compiled code.
 func New(ctx context.Context, cfg Config) (*Runtime, error) {
@@ -127,8 +136,12 @@ func (r *Runtime) instantiateABI(ctx context.Context) error {
 		r.abi[f.Name] = &f
 		b.NewFunctionBuilder().
 			WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-				state := ctx.Value(stateKey{}).(*wasi.State)
-				f.Call(ctx, state, memoryOf(mod), stack)
+				b := ctx.Value(bindingKey{}).(binding)
+				var mem wasi.Memory = noMemory{}
+				if b.hasMemory {
+					mem = mod.Memory()
+				}
+				f.Call(ctx, b.state, mem, stack)
 			}), abiParams(&f), abiResults(&f)).
 			WithName(f.Name).
 			Export(f.Name)
@@ -150,13 +163,6 @@ func valueType(t wasi.ValueType) api.ValueType {
 type noMemory struct{}
 
 func (noMemory) Read(uint32, uint32) ([]byte, bool) { return nil, false }
-
-func memoryOf(mod api.Module) wasi.Memory {
-	if m := mod.Memory(); m != nil {
-		return m
-	}
-	return noMemory{}
-}
 
 // Close frees the runtime's compiled code and closes its instances. While
 // an abandoned instance may still run, the compiled code stays: freeing it

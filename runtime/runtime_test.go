@@ -388,3 +388,14 @@ func TestCacheDir(t *testing.T) {
 		}
 	}
 }
+
+// TestNoMemory runs a module without linear memory that passes pointers
+// to the ABI: they are out of bounds, not a crash.
+func TestNoMemory(t *testing.T) {
+	rt := newRuntime(t, runtime.Config{})
+	m := compile(t, rt, testprog.Wat(t, "internal/testprog/src/wat/no_memory.wat"))
+	const efault = 21
+	if got := run(t, context.Background(), rt, m, 0, runtime.Options{}); got.err != nil || got.code != efault {
+		t.Errorf("fd_write without memory: code %d, error %v; want exit status %d (EFAULT)", got.code, got.err, efault)
+	}
+}
