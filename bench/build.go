@@ -11,9 +11,10 @@ import (
 
 // Sources of the benchmark programs, relative to the repository root.
 const (
-	cpuSource   = "bench/programs/cpu.c"
-	helloSource = "examples/c/hello.c"
-	bigSource   = "bench/programs/big"
+	cpuSource    = "bench/programs/cpu.c"
+	helloSource  = "examples/c/hello.c"
+	mediumSource = "bench/programs/medium"
+	bigSource    = "bench/programs/big"
 )
 
 // builds are the programs and engines the benchmark runs.
@@ -21,7 +22,8 @@ type builds struct {
 	nativeCPU   string // cpu.c built with gcc -O2
 	cpuWasm     string // cpu.c built with clang --target=wasm32-wasi -O2
 	helloWasm   string
-	bigWasm     string
+	mediumWasm  string // bench/programs/medium: about 4 MB
+	bigWasm     string // bench/programs/big: about 10 MiB
 	gate        string // the gate CLI
 	plainWazero string // bench/plainwazero
 	nodeScript  string
@@ -57,6 +59,9 @@ func buildAll(root, tmp string) (*builds, error) {
 		return nil, err
 	}
 	if b.helloWasm, err = testprog.BuildC(helloSource); err != nil {
+		return nil, err
+	}
+	if b.mediumWasm, err = testprog.BuildGo(mediumSource); err != nil {
 		return nil, err
 	}
 	if b.bigWasm, err = testprog.BuildGo(bigSource); err != nil {

@@ -25,6 +25,9 @@ type engine struct {
 
 func cpuEngines(b *builds, tmp string, size int) []*engine {
 	arg := strconv.Itoa(size)
+	// One directory for every gate run row: package runtime keeps code
+	// compiled with and without stop checks in separate subdirectories.
+	gateCache := filepath.Join(tmp, "gate-cache")
 	return []*engine{
 		{
 			name: "native (gcc -O2)",
@@ -33,8 +36,13 @@ func cpuEngines(b *builds, tmp string, size int) []*engine {
 		},
 		{
 			name: "gate run",
-			note: "the gate CLI with a warm compiled-code cache (--cache-dir): compilation excluded",
-			args: []string{b.gate, "run", "--cache-dir", filepath.Join(tmp, "gate-cache"), b.cpuWasm, arg},
+			note: "the gate CLI, no --timeout, so compiled without stop checks; warm compiled-code cache (--cache-dir): compilation excluded",
+			args: []string{b.gate, "run", "--cache-dir", gateCache, b.cpuWasm, arg},
+		},
+		{
+			name: "gate run --timeout 1h",
+			note: "as gate run, with a timeout that never expires: Gate asks wazero for stop checks (runtime.Config.Interruptible), which is what a timeout costs; its compiled code has its own cache subdirectory",
+			args: []string{b.gate, "run", "--cache-dir", gateCache, "--timeout", "1h", b.cpuWasm, arg},
 		},
 		{
 			name: "plain wazero",
@@ -43,13 +51,19 @@ func cpuEngines(b *builds, tmp string, size int) []*engine {
 		},
 		{
 			name: "plain wazero + CloseOnContextDone",
-			note: "as plain wazero, with WithCloseOnContextDone(true) as Gate configures it (for its timeouts): a diagnostic row",
+			note: "as plain wazero, with WithCloseOnContextDone(true), the wazero option behind gate run --timeout: a diagnostic row",
 			args: []string{b.plainWazero, "-cache-dir", filepath.Join(tmp, "wazero-cache-cocd"), "-close-on-context-done", b.cpuWasm, arg},
 		},
 		{
 			name: "plain wazero, GODEBUG=asyncpreemptoff=1",
 			note: "as plain wazero, with the Go runtime's asynchronous preemption off: a diagnostic row (the signals it sends to a goroutine stuck in compiled code cost system time)",
 			args: []string{b.plainWazero, "-cache-dir", filepath.Join(tmp, "wazero-cache"), b.cpuWasm, arg},
+			env:  []string{"GODEBUG=asyncpreemptoff=1"},
+		},
+		{
+			name: "gate run, GODEBUG=asyncpreemptoff=1",
+			note: "as gate run, with the Go runtime's asynchronous preemption off: a diagnostic row",
+			args: []string{b.gate, "run", "--cache-dir", gateCache, b.cpuWasm, arg},
 			env:  []string{"GODEBUG=asyncpreemptoff=1"},
 		},
 		{

@@ -1,8 +1,8 @@
 // Command bench measures Gate's performance and prints the results as
 // markdown: the CPU-bound C program (bench/programs/cpu.c) run natively,
-// with gate run, with plain wazero and with Node.js, and the time to
-// compile and to instantiate a small and a large module through package
-// runtime.
+// with gate run (with and without a timeout), with plain wazero and with
+// Node.js, and the time to compile and to instantiate a small, a 4 MB and
+// a 10 MiB module through package runtime.
 //
 // Run it from the repository with
 //

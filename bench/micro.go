@@ -19,12 +19,13 @@ type microResult struct {
 }
 
 // microBenchmarks measures runtime.Compile without a cache and
-// runtime.Instantiate of an already compiled module, for the small and
-// the large module.
+// runtime.Instantiate of an already compiled module, for the small
+// module, the 4 MB one and the large one.
 func microBenchmarks(b *builds) ([]microResult, error) {
 	var results []microResult
 	for _, m := range []struct{ label, path string }{
 		{"hello.c", b.helloWasm},
+		{"medium (Go)", b.mediumWasm},
 		{"big (Go)", b.bigWasm},
 	} {
 		binary, err := os.ReadFile(m.path)
@@ -71,8 +72,9 @@ func benchmark(f func(*testing.B)) (testing.BenchmarkResult, error) {
 }
 
 // benchCompile compiles the module b.N times, each time in a fresh runtime
-// with an in-memory cache, so nothing is reused. Creating and closing the
-// runtime are not timed.
+// with an in-memory cache, so nothing is reused. The runtimes are not
+// Interruptible (no stop checks), as for gate run without --timeout.
+// Creating and closing the runtime are not timed.
 func benchCompile(b *testing.B, binary []byte) {
 	ctx := context.Background()
 	b.StopTimer()
