@@ -49,3 +49,48 @@ func appendU32(b []byte, v uint32) []byte {
 		return append(b, c)
 	}
 }
+
+// readSigned decodes a signed LEB128 value of at most bits bits (32, 33
+// or 64) and returns it with the number of bytes it took. As for
+// readU32, padding is accepted up to the longest encoding, and the unused
+// bits of the last byte must repeat the sign bit.
+func readSigned(b []byte, bits int) (int64, int, error) {
+	maxLen := (bits + 6) / 7
+	var v int64
+	for i := 0; i < maxLen; i++ {
+		if i >= len(b) {
+			return 0, 0, errTruncated
+		}
+		c := b[i]
+		if i == maxLen-1 {
+			if c&0x80 != 0 {
+				return 0, 0, errLEBTooLong
+			}
+			used := bits - 7*i // bits of the value in this byte
+			unused := byte(0x7f) &^ (1<<used - 1)
+			if sign := c&(1<<(used-1)) != 0; sign && c&unused != unused || !sign && c&unused != 0 {
+				return 0, 0, errLEBTooLarge
+			}
+		}
+		v |= int64(c&0x7f) << (7 * i)
+		if c&0x80 == 0 {
+			if shift := 7 * (i + 1); shift < 64 && c&0x40 != 0 {
+				v |= -1 << shift
+			}
+			return v, i + 1, nil
+		}
+	}
+	return 0, 0, errLEBTooLong
+}
+
+// appendSigned appends the shortest signed LEB128 encoding of v.
+func appendSigned(b []byte, v int64) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v == 0 && c&0x40 == 0 || v == -1 && c&0x40 != 0 {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}

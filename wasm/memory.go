@@ -4,7 +4,8 @@ import (
 	"fmt"
 )
 
-// Limits are the size limits of a memory, in pages.
+// Limits are the size limits of a memory, in pages, or of a table, in
+// elements.
 type Limits struct {
 	Min    uint32
 	Max    uint32
@@ -16,8 +17,22 @@ const (
 	limitsMinMax = 0x01
 )
 
-// readLimits decodes the limits of a memory type.
+// readLimits decodes the limits of a memory type and checks that the
+// maximum is not below the minimum.
 func readLimits(b []byte) (Limits, int, error) {
+	l, n, err := decodeLimits(b)
+	if err == nil {
+		err = checkLimitsOrder(l)
+	}
+	if err != nil {
+		return Limits{}, 0, err
+	}
+	return l, n, nil
+}
+
+// decodeLimits decodes limits without judging them: a maximum below the
+// minimum is well-formed, only invalid.
+func decodeLimits(b []byte) (Limits, int, error) {
 	if len(b) == 0 {
 		return Limits{}, 0, errTruncated
 	}
@@ -40,10 +55,14 @@ func readLimits(b []byte) (Limits, int, error) {
 		}
 		l.Max, l.HasMax, n = max, true, n+m
 	}
-	if l.HasMax && l.Max < l.Min {
-		return Limits{}, 0, fmt.Errorf("limits maximum %d is below minimum %d", l.Max, l.Min)
-	}
 	return l, n, nil
+}
+
+func checkLimitsOrder(l Limits) error {
+	if l.HasMax && l.Max < l.Min {
+		return fmt.Errorf("limits maximum %d is below minimum %d", l.Max, l.Min)
+	}
+	return nil
 }
 
 // checkMemoryLimits checks what a memory's limits add to any limits': a

@@ -61,11 +61,11 @@ func TestWat(t *testing.T) {
 				(func (export "f") (result i32)
 					(call $fd_write (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))))`,
 			imports: []Import{
-				{"wasi_snapshot_preview1", "fd_write", ExternFunc},
-				{"env", "table", ExternTable},
-				{"env", "memory", ExternMemory},
-				{"env", "g", ExternGlobal},
-				{"env", "h", ExternGlobal},
+				{Module: "wasi_snapshot_preview1", Name: "fd_write", Kind: ExternFunc},
+				{Module: "env", Name: "table", Kind: ExternTable, Table: TableType{FuncRef, Limits{Min: 1}}},
+				{Module: "env", Name: "memory", Kind: ExternMemory, Memory: Limits{Min: 1}},
+				{Module: "env", Name: "g", Kind: ExternGlobal, Global: GlobalType{I64, true}},
+				{Module: "env", Name: "h", Kind: ExternGlobal, Global: GlobalType{F32, false}},
 			},
 			cap: 16,
 		},
@@ -96,7 +96,7 @@ func TestWat(t *testing.T) {
 					(call $log (global.get $g))
 					(i32.add (local.get 0) (memory.size)))
 				(data (i32.const 16) "data"))`,
-			imports: []Import{{"env", "log", ExternFunc}},
+			imports: []Import{{Module: "env", Name: "log", Kind: ExternFunc}},
 			memory:  Limits{Min: 3, Max: 65536, HasMax: true}, hasMem: true,
 			cap: 1024, capped: Limits{Min: 3, Max: 1024, HasMax: true},
 		},

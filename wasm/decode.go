@@ -1,0 +1,311 @@
+package wasm
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Decode decodes a binary module. It checks that the module is
+// well-formed, as the specification's binary format defines it, and no
+// more: a well-formed module can still be invalid (see Validate). The
+// Module keeps slices of binary (function bodies, data, custom
+// sections), which must not change while the Module is used.
+func Decode(binary []byte) (*Module, error) {
+	sections, err := ReadSections(binary)
+	if err != nil {
+		return nil, err
+	}
+	d := decoder{m: &Module{}}
+	after := SectionCustom
+	for _, s := range sections {
+		if err := d.section(s, after); err != nil {
+			return nil, err
+		}
+		if s.ID != SectionCustom {
+			after = s.ID
+		}
+	}
+	if err := d.crossCheck(sections, len(binary)); err != nil {
+		return nil, err
+	}
+	d.m.recordOrigins(binary, sections)
+	return d.m, nil
+}
+
+type decoder struct {
+	m     *Module
+	instr instrReader // reused for every expression
+
+	hasFuncSection bool
+	codeOff        int // offset of the code section, for errors
+	dataOff        int
+	usesData       bool // some body uses memory.init or data.drop
+	usesDataOff    int
+}
+
+func (d *decoder) section(s Section, after SectionID) error {
+	r := &reader{b: s.Payload, base: s.Offset}
+	m := d.m
+	switch s.ID {
+	case SectionCustom:
+		name := r.name("custom section name")
+		if r.err == nil {
+			m.Customs = append(m.Customs, Custom{Name: name, Data: r.b[r.off:], After: after})
+			r.off = len(r.b)
+		}
+	case SectionType:
+		m.Types = readTypes(r)
+	case SectionImport:
+		imports, err := readImports(s, false)
+		m.Imports = imports
+		return err
+	case SectionFunction:
+		d.hasFuncSection = true
+		m.Funcs = readIndices(r, "function count", "type index")
+	case SectionTable:
+		n, c := r.vec("table count")
+		m.Tables = make([]TableType, 0, c)
+		for i := uint32(0); i < n && r.err == nil; i++ {
+			m.Tables = append(m.Tables, TableType{Elem: r.refType("table element type"), Limits: r.limits(false)})
+		}
+	case SectionMemory:
+		n, c := r.vec("memory count")
+		m.Memories = make([]Limits, 0, c)
+		for i := uint32(0); i < n && r.err == nil; i++ {
+			m.Memories = append(m.Memories, r.limits(false))
+		}
+	case SectionGlobal:
+		n, c := r.vec("global count")
+		m.Globals = make([]Global, 0, c)
+		for i := uint32(0); i < n && r.err == nil; i++ {
+			t := r.globalType()
+			m.Globals = append(m.Globals, Global{Type: t, Init: readExpr(r, &d.instr)})
+		}
+	case SectionExport:
+		m.Exports = readExports(r)
+	case SectionStart:
+		m.Start, m.HasStart = r.u32("start function index"), true
+	case SectionElement:
+		n, c := r.vec("element segment count")
+		m.Elements = make([]Element, 0, c)
+		for i := uint32(0); i < n && r.err == nil; i++ {
+			m.Elements = append(m.Elements, d.element(r))
+		}
+	case SectionDataCount:
+		m.DataCount, m.HasDataCount = r.u32("data count"), true
+	case SectionCode:
+		d.codeOff = s.Start
+		n, c := r.vec("function body count")
+		m.Code = make([]Code, 0, c)
+		for i := uint32(0); i < n && r.err == nil; i++ {
+			m.Code = append(m.Code, d.code(r))
+		}
+	case SectionData:
+		d.dataOff = s.Start
+		n, c := r.vec("data segment count")
+		m.Data = make([]Data, 0, c)
+		for i := uint32(0); i < n && r.err == nil; i++ {
+			m.Data = append(m.Data, d.data(r))
+		}
+	}
+	r.end(s.ID)
+	return r.err
+}
+
+// crossCheck checks what the binary format says of sections together.
+func (d *decoder) crossCheck(sections []Section, size int) error {
+	m := d.m
+	if len(m.Funcs) != len(m.Code) {
+		off := d.codeOff
+		if off == 0 {
+			off = size
+		}
+		return &FormatError{off, fmt.Errorf("function and code section have inconsistent lengths: %d functions, %d bodies",
+			len(m.Funcs), len(m.Code))}
+	}
+	if m.HasDataCount && uint64(m.DataCount) != uint64(len(m.Data)) {
+		off := d.dataOff
+		if off == 0 {
+			off = size
+		}
+		return &FormatError{off, fmt.Errorf("data count and data section have inconsistent lengths: count %d, %d segments",
+			m.DataCount, len(m.Data))}
+	}
+	// Like the specification's reference decoder, ask for the data count
+	// only where there are segments: without any, an instruction that
+	// names one is invalid rather than malformed.
+	if d.usesData && !m.HasDataCount && len(m.Data) > 0 {
+		return &FormatError{d.usesDataOff, errors.New("data count section required by memory.init or data.drop")}
+	}
+	return nil
+}
+
+func readTypes(r *reader) []FuncType {
+	n, c := r.vec("type count")
+	types := make([]FuncType, 0, c)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		if form := r.byte("function type form"); r.err == nil && form != 0x60 {
+			r.failAt(r.off-1, fmt.Errorf("type %d: form 0x%02x is not a function type (0x60)", i, form))
+		}
+		params := readValTypes(r, "parameter")
+		types = append(types, FuncType{Params: params, Results: readValTypes(r, "result")})
+	}
+	return types
+}
+
+func readValTypes(r *reader, what string) []ValType {
+	n, c := r.vec(what + " count")
+	if n == 0 {
+		return nil
+	}
+	types := make([]ValType, 0, c)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		types = append(types, r.valType(what+" type"))
+	}
+	return types
+}
+
+func readIndices(r *reader, count, what string) []uint32 {
+	n, c := r.vec(count)
+	indices := make([]uint32, 0, c)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		indices = append(indices, r.u32(what))
+	}
+	return indices
+}
+
+func readExports(r *reader) []Export {
+	n, c := r.vec("export count")
+	exports := make([]Export, 0, c)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		e := Export{Name: r.name("export name")}
+		kindOff := r.off
+		e.Kind = ExternKind(r.byte("export kind"))
+		if r.err == nil && e.Kind > ExternGlobal {
+			r.failAt(kindOff, fmt.Errorf("export %d has unknown kind 0x%02x", i, byte(e.Kind)))
+		}
+		e.Index = r.u32("export index")
+		exports = append(exports, e)
+	}
+	return exports
+}
+
+// element reads an element segment in any of its eight encodings. The
+// flags' bit 0 marks a passive or declarative segment, bit 1 an explicit
+// table index (active) or a declarative segment, and bit 2 initial
+// values given as expressions rather than function indices.
+func (d *decoder) element(r *reader) Element {
+	off := r.off
+	e := Element{Flags: r.u32("element segment flags"), Type: FuncRef}
+	if r.err != nil {
+		return e
+	}
+	if e.Flags > 7 {
+		r.failAt(off, fmt.Errorf("malformed element segment flags %d", e.Flags))
+		return e
+	}
+	switch {
+	case e.Flags&1 == 0:
+		e.Mode = Active
+		if e.Flags&2 != 0 {
+			e.Table = r.u32("element segment table index")
+		}
+		e.Offset = readExpr(r, &d.instr)
+	case e.Flags&2 == 0:
+		e.Mode = Passive
+	default:
+		e.Mode = Declarative
+	}
+	explicitType := e.Flags&3 != 0
+	if e.Flags&4 == 0 {
+		if explicitType {
+			kindOff := r.off
+			if kind := r.byte("element kind"); r.err == nil && kind != 0 {
+				r.failAt(kindOff, fmt.Errorf("malformed element kind 0x%02x", kind))
+			}
+		}
+		e.Funcs = readIndices(r, "element count", "element function index")
+		return e
+	}
+	if explicitType {
+		e.Type = r.refType("element reference type")
+	}
+	n, c := r.vec("element count")
+	e.Exprs = make([][]byte, 0, c)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		e.Exprs = append(e.Exprs, readExpr(r, &d.instr))
+	}
+	return e
+}
+
+func (d *decoder) data(r *reader) Data {
+	off := r.off
+	s := Data{Flags: r.u32("data segment flags")}
+	if r.err != nil {
+		return s
+	}
+	switch s.Flags {
+	case 0, 2:
+		if s.Flags == 2 {
+			s.Memory = r.u32("data segment memory index")
+		}
+		s.Offset = readExpr(r, &d.instr)
+	case 1:
+		s.Mode = Passive
+	default:
+		r.failAt(off, fmt.Errorf("malformed data segment flags %d", s.Flags))
+		return s
+	}
+	n := r.u32("data segment size")
+	if r.err == nil && uint64(n) > uint64(len(r.b)-r.off) {
+		r.fail(fmt.Errorf("data segment of %d bytes: %w", n, errTruncated))
+	}
+	s.Init = r.bytes(int(n), "data segment")
+	return s
+}
+
+// code reads one entry of the code section: its size, its locals and its
+// body, whose instructions it checks.
+func (d *decoder) code(r *reader) Code {
+	size := r.u32("function body size")
+	if r.err == nil && uint64(size) > uint64(len(r.b)-r.off) {
+		r.fail(fmt.Errorf("function body of %d bytes: %w", size, errTruncated))
+	}
+	if r.err != nil {
+		return Code{}
+	}
+	entry := &reader{b: r.b[r.off : r.off+int(size)], base: r.base + r.off}
+	r.off += int(size)
+	c := Code{Locals: readLocals(entry)}
+	c.Offset = entry.base + entry.off
+	c.Body = readExpr(entry, &d.instr)
+	if entry.err == nil && entry.off != len(entry.b) {
+		entry.fail(fmt.Errorf("function body has %d bytes after its end", len(entry.b)-entry.off))
+	}
+	if d.instr.usesData && !d.usesData {
+		d.usesData, d.usesDataOff = true, d.instr.dataOff
+	}
+	if entry.err != nil {
+		r.err = entry.err
+	}
+	return c
+}
+
+func readLocals(r *reader) []LocalDecl {
+	n, c := r.vec("local declaration count")
+	if n == 0 {
+		return nil
+	}
+	locals := make([]LocalDecl, 0, c)
+	var total uint64
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		off := r.off
+		l := LocalDecl{Count: r.u32("local count"), Type: r.valType("local type")}
+		if total += uint64(l.Count); total > math.MaxUint32 {
+			r.failAt(off, fmt.Errorf("too many locals: %d", total))
+		}
+		locals = append(locals, l)
+	}
+	return locals
+}
