@@ -18,8 +18,9 @@ func Decode(binary []byte) (*Module, error) {
 	}
 	d := decoder{m: &Module{}}
 	after := SectionCustom
-	for _, s := range sections {
-		if err := d.section(s, after); err != nil {
+	padded := make([]bool, len(sections))
+	for i, s := range sections {
+		if padded[i], err = d.section(s, after); err != nil {
 			return nil, err
 		}
 		if s.ID != SectionCustom {
@@ -29,7 +30,7 @@ func Decode(binary []byte) (*Module, error) {
 	if err := d.crossCheck(sections, len(binary)); err != nil {
 		return nil, err
 	}
-	d.m.recordOrigins(binary, sections)
+	d.m.recordOrigins(binary, sections, padded)
 	return d.m, nil
 }
 
@@ -44,7 +45,9 @@ type decoder struct {
 	usesDataOff    int
 }
 
-func (d *decoder) section(s Section, after SectionID) error {
+// section decodes one section into d.m. It reports whether the section
+// had integers that Encode would write shorter.
+func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
 	r := &reader{b: s.Payload, base: s.Offset}
 	m := d.m
 	switch s.ID {
@@ -57,9 +60,7 @@ func (d *decoder) section(s Section, after SectionID) error {
 	case SectionType:
 		m.Types = readTypes(r)
 	case SectionImport:
-		imports, err := readImports(s, false)
-		m.Imports = imports
-		return err
+		m.Imports = readImports(r, false)
 	case SectionFunction:
 		d.hasFuncSection = true
 		m.Funcs = readIndices(r, "function count", "type index")
@@ -110,7 +111,7 @@ func (d *decoder) section(s Section, after SectionID) error {
 		}
 	}
 	r.end(s.ID)
-	return r.err
+	return r.padded, r.err
 }
 
 // crossCheck checks what the binary format says of sections together.
@@ -279,6 +280,8 @@ func (d *decoder) code(r *reader) Code {
 	r.off += int(size)
 	c := Code{Locals: readLocals(entry)}
 	c.Offset = entry.base + entry.off
+	// The body is kept as it is: only its locals matter to Encode.
+	r.padded = r.padded || entry.padded
 	c.Body = readExpr(entry, &d.instr)
 	if entry.err == nil && entry.off != len(entry.b) {
 		entry.fail(fmt.Errorf("function body has %d bytes after its end", len(entry.b)-entry.off))

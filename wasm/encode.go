@@ -18,37 +18,69 @@ type origin struct {
 	padded  bool // raw differs from the shortest encoding; sum is set
 }
 
-func newOrigin(raw, fresh []byte) origin {
+// newOrigin records raw, a section as decoded, and payload, the content
+// Encode would write for it.
+func newOrigin(raw []byte, id SectionID, payload []byte) origin {
 	o := origin{present: true, raw: raw}
-	if !bytes.Equal(raw, fresh) {
-		o.padded, o.sum = true, sha256.Sum256(fresh)
+	head := sectionHeader(id, payload)
+	if len(raw) != len(head)+len(payload) || !bytes.Equal(raw[:len(head)], head) || !bytes.Equal(raw[len(head):], payload) {
+		o.padded, o.sum = true, sectionSum(head, payload)
 	}
 	return o
 }
 
-// encoding returns the section to write: fresh, the shortest encoding of
-// its current content, or the original bytes if that content did not
-// change.
-func (o *origin) encoding(fresh []byte) []byte {
-	if o.padded && sha256.Sum256(fresh) == o.sum {
-		return o.raw
+func sectionHeader(id SectionID, payload []byte) []byte {
+	return appendU32([]byte{byte(id)}, uint32(len(payload)))
+}
+
+func sectionSum(head, payload []byte) [32]byte {
+	h := sha256.New()
+	h.Write(head)
+	h.Write(payload)
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// appendSection appends section id with content payload to b: as it was
+// decoded if that content did not change, else in shortest form.
+func (o *origin) appendSection(b []byte, id SectionID, payload []byte) []byte {
+	head := sectionHeader(id, payload)
+	if o.padded && sectionSum(head, payload) == o.sum {
+		return append(b, o.raw...)
 	}
-	return fresh
+	return append(append(b, head...), payload...)
 }
 
 // recordOrigins notes the encoding of each section of binary, after
-// Decode has filled m from it.
-func (m *Module) recordOrigins(binary []byte, sections []Section) {
+// Decode has filled m from it. Only the sections that had padded
+// integers, in their size or their content, are encoded to compare: the
+// others are already in shortest form (function bodies and constant
+// expressions are kept as they are).
+func (m *Module) recordOrigins(binary []byte, sections []Section, padded []bool) {
 	custom := 0
-	for _, s := range sections {
+	var buf []byte
+	for i, s := range sections {
 		raw := binary[s.Start : s.Offset+len(s.Payload)]
+		short := !padded[i] && s.Offset-s.Start-1 == len(appendU32(nil, uint32(len(s.Payload))))
+		o := origin{present: true, raw: raw}
 		if s.ID == SectionCustom {
 			c := &m.Customs[custom]
-			c.orig = newOrigin(raw, c.encode(nil))
+			if !short {
+				o = newOrigin(raw, s.ID, c.payload(buf[:0]))
+			}
+			c.orig = o
 			custom++
 			continue
 		}
-		m.orig[s.ID] = newOrigin(raw, m.encodeSection(nil, s.ID))
+		if !short {
+			if cap(buf) < len(raw) {
+				buf = make([]byte, 0, len(raw))
+			}
+			buf = m.payload(buf[:0], s.ID)
+			o = newOrigin(raw, s.ID, buf)
+		}
+		m.orig[s.ID] = o
 	}
 }
 
@@ -67,43 +99,57 @@ var sectionSequence = [...]SectionID{SectionType, SectionImport, SectionFunction
 //
 // Encode does not check m: validate a module before encoding it.
 func Encode(m *Module) []byte {
-	out := append(append([]byte{}, Magic...), Version...)
-	out = m.appendCustoms(out, SectionCustom)
+	out := make([]byte, 0, m.sizeHint())
+	out = append(append(out, Magic...), Version...)
 	var buf []byte
+	out = m.appendCustoms(out, SectionCustom, buf)
 	for _, id := range sectionSequence {
 		if m.hasSection(id) {
-			buf = m.encodeSection(buf[:0], id)
-			out = append(out, m.orig[id].encoding(buf)...)
+			buf = m.payload(buf[:0], id)
+			out = m.orig[id].appendSection(out, id, buf)
 		}
-		out = m.appendCustoms(out, id)
+		out = m.appendCustoms(out, id, buf)
 	}
 	// Custom sections that follow no known section id go last.
 	for i := range m.Customs {
 		if c := &m.Customs[i]; c.After > SectionDataCount {
-			out = append(out, c.orig.encoding(c.encode(nil))...)
+			buf = c.payload(buf[:0])
+			out = c.orig.appendSection(out, SectionCustom, buf)
 		}
 	}
 	return out
 }
 
-func (m *Module) appendCustoms(out []byte, after SectionID) []byte {
+func (m *Module) appendCustoms(out []byte, after SectionID, buf []byte) []byte {
 	for i := range m.Customs {
 		if c := &m.Customs[i]; c.After == after {
-			out = append(out, c.orig.encoding(c.encode(nil))...)
+			buf = c.payload(buf[:0])
+			out = c.orig.appendSection(out, SectionCustom, buf)
 		}
 	}
 	return out
 }
 
-func (c *Custom) encode(b []byte) []byte {
-	payload := append(appendU32(nil, uint32(len(c.Name))), c.Name...)
-	payload = append(payload, c.Data...)
-	return appendSection(b, SectionCustom, payload)
+func (c *Custom) payload(b []byte) []byte {
+	return append(appendName(b, c.Name), c.Data...)
 }
 
-func appendSection(b []byte, id SectionID, payload []byte) []byte {
-	b = appendU32(append(b, byte(id)), uint32(len(payload)))
-	return append(b, payload...)
+// sizeHint estimates the size of m's encoding, to allocate it at once.
+func (m *Module) sizeHint() int {
+	n := 1024
+	for i := range m.orig {
+		n += len(m.orig[i].raw)
+	}
+	for i := range m.Customs {
+		n += len(m.Customs[i].Data)
+	}
+	for i := range m.Code {
+		n += len(m.Code[i].Body)
+	}
+	for i := range m.Data {
+		n += len(m.Data[i].Init)
+	}
+	return n
 }
 
 func (m *Module) hasSection(id SectionID) bool {
@@ -139,10 +185,9 @@ func (m *Module) hasSection(id SectionID) bool {
 	return false
 }
 
-// encodeSection appends the shortest encoding of section id, with its id
-// and size, to b.
-func (m *Module) encodeSection(b []byte, id SectionID) []byte {
-	var p []byte
+// payload appends the shortest encoding of the content of section id to
+// p.
+func (m *Module) payload(p []byte, id SectionID) []byte {
 	switch id {
 	case SectionType:
 		p = appendU32(p, uint32(len(m.Types)))
@@ -196,7 +241,7 @@ func (m *Module) encodeSection(b []byte, id SectionID) []byte {
 			p = appendData(p, &m.Data[i])
 		}
 	}
-	return appendSection(b, id, p)
+	return p
 }
 
 func appendValTypes(b []byte, ts []ValType) []byte {
@@ -300,11 +345,13 @@ func appendData(b []byte, d *Data) []byte {
 }
 
 func appendCode(b []byte, c *Code) []byte {
-	var locals []byte
-	locals = appendU32(locals, uint32(len(c.Locals)))
+	size := uleb128Len(uint32(len(c.Locals))) + len(c.Body)
 	for _, l := range c.Locals {
-		locals = append(appendU32(locals, l.Count), byte(l.Type))
+		size += uleb128Len(l.Count) + 1
 	}
-	b = appendU32(b, uint32(len(locals)+len(c.Body)))
-	return append(append(b, locals...), c.Body...)
+	b = appendU32(appendU32(b, uint32(size)), uint32(len(c.Locals)))
+	for _, l := range c.Locals {
+		b = append(appendU32(b, l.Count), byte(l.Type))
+	}
+	return append(b, c.Body...)
 }

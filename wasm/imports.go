@@ -46,7 +46,13 @@ func Imports(module []byte) ([]Import, error) {
 	}
 	for _, s := range sections {
 		if s.ID == SectionImport {
-			return readImports(s, true)
+			r := reader{b: s.Payload, base: s.Offset}
+			imports := readImports(&r, true)
+			r.end(SectionImport)
+			if r.err != nil {
+				return nil, r.err
+			}
+			return imports, nil
 		}
 	}
 	return nil, nil
@@ -55,8 +61,7 @@ func Imports(module []byte) ([]Import, error) {
 // readImports decodes the import section. Strict, it also refuses limits
 // that are well-formed but invalid (maximum below minimum, memories over
 // 4 GiB), which Decode leaves to Validate as the specification does.
-func readImports(s Section, strict bool) ([]Import, error) {
-	r := reader{b: s.Payload, base: s.Offset}
+func readImports(r *reader, strict bool) []Import {
 	count := r.u32("import count")
 	var imports []Import
 	for i := uint32(0); i < count && r.err == nil; i++ {
@@ -82,9 +87,5 @@ func readImports(s Section, strict bool) ([]Import, error) {
 		}
 		imports = append(imports, imp)
 	}
-	r.end(SectionImport)
-	if r.err != nil {
-		return nil, r.err
-	}
-	return imports, nil
+	return imports
 }

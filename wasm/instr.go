@@ -175,6 +175,9 @@ func (d *instrReader) next(in *Instr) bool {
 	}
 	d.immediates(in, info)
 	if r.err != nil {
+		if fe, ok := r.err.(*FormatError); ok {
+			fe.Err = fmt.Errorf("%v: %w", in.Op, fe.Err)
+		}
 		return false
 	}
 	switch in.Op {
@@ -224,7 +227,7 @@ func (d *instrReader) immediates(in *Instr, info *opcodeInfo) {
 	case immBlock:
 		in.Imm = uint64(d.blockType())
 	case immIndex:
-		in.X = r.u32(info.name + " index")
+		in.X = r.u32("index")
 	case immBrTable:
 		n, c := r.vec("br_table label count")
 		if cap(in.Labels) < c {
@@ -235,8 +238,8 @@ func (d *instrReader) immediates(in *Instr, info *opcodeInfo) {
 		}
 		in.X = r.u32("br_table default label")
 	case immCallIndirect, immTableInit, immTableCopy:
-		in.X = r.u32(info.name + " index")
-		in.Y = r.u32(info.name + " table index")
+		in.X = r.u32("index")
+		in.Y = r.u32("table index")
 	case immSelectT:
 		n, c := r.vec("select type count")
 		if cap(in.Types) < c {
@@ -253,13 +256,13 @@ func (d *instrReader) immediates(in *Instr, info *opcodeInfo) {
 	case immLane:
 		in.Y = uint32(r.byte("lane index"))
 	case immZero:
-		d.zero(info.name)
+		d.zero()
 	case immMemoryInit:
 		in.X = r.u32("data index")
-		d.zero(info.name)
+		d.zero()
 	case immMemoryCopy:
-		d.zero(info.name)
-		d.zero(info.name)
+		d.zero()
+		d.zero()
 	case immI32:
 		in.Imm = uint64(uint32(r.s32("i32 constant")))
 	case immI64:
@@ -269,8 +272,8 @@ func (d *instrReader) immediates(in *Instr, info *opcodeInfo) {
 	case immF64:
 		in.Imm = r.u64le("f64 constant")
 	case immV128:
-		in.Imm = r.u64le(info.name + " immediate")
-		in.Imm2 = r.u64le(info.name + " immediate")
+		in.Imm = r.u64le("v128 immediate")
+		in.Imm2 = r.u64le("v128 immediate")
 	case immRefNull:
 		off := r.off
 		if t := ValType(r.byte("reference type")); r.err == nil && !t.IsRef() {
@@ -314,10 +317,10 @@ func (d *instrReader) memArg(in *Instr) {
 }
 
 // zero reads the reserved byte that stands for memory index 0.
-func (d *instrReader) zero(what string) {
+func (d *instrReader) zero() {
 	r := d.r
-	if b := r.byte(what + " memory index"); r.err == nil && b != 0 {
-		r.failAt(r.off-1, fmt.Errorf("zero byte expected after %s, found 0x%02x", what, b))
+	if b := r.byte("memory index"); r.err == nil && b != 0 {
+		r.failAt(r.off-1, fmt.Errorf("zero byte expected, found 0x%02x", b))
 	}
 }
 
@@ -339,19 +342,28 @@ func readExpr(r *reader, d *instrReader) []byte {
 // instructions up to and including the end that closes it (as in
 // Code.Body and the constant expressions of Global, Element and Data).
 func DecodeBody(body []byte) ([]Instr, error) {
-	return decodeInstrs(body, 0)
+	return decodeInstrs(nil, body, 0)
 }
 
 // Instructions decodes the body of c.
 func (c *Code) Instructions() ([]Instr, error) {
-	return decodeInstrs(c.Body, c.Offset)
+	return c.AppendInstructions(nil)
 }
 
-func decodeInstrs(body []byte, base int) ([]Instr, error) {
+// AppendInstructions decodes the body of c and appends its instructions
+// to dst. A program that goes through many functions can pass the same
+// dst[:0] each time, to allocate only for the largest.
+func (c *Code) AppendInstructions(dst []Instr) ([]Instr, error) {
+	return decodeInstrs(dst, c.Body, c.Offset)
+}
+
+func decodeInstrs(instrs []Instr, body []byte, base int) ([]Instr, error) {
 	r := &reader{b: body, base: base}
 	d := instrReader{r: r}
-	// Instructions average two to three bytes in compiled code.
-	instrs := make([]Instr, 0, len(body)/3+1)
+	if instrs == nil {
+		// Instructions of compiled code average about three bytes.
+		instrs = make([]Instr, 0, len(body)/3+1)
+	}
 	for {
 		instrs = append(instrs, Instr{})
 		if !d.next(&instrs[len(instrs)-1]) {

@@ -50,6 +50,16 @@ func appendU32(b []byte, v uint32) []byte {
 	}
 }
 
+// uleb128Len returns the length of the shortest encoding of v.
+func uleb128Len(v uint32) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
 // readSigned decodes a signed LEB128 value of at most bits bits (32, 33
 // or 64) and returns it with the number of bytes it took. As for
 // readU32, padding is accepted up to the longest encoding, and the unused

@@ -14,6 +14,9 @@ type reader struct {
 	off  int
 	base int // offset of b in the module, for error positions
 	err  error
+	// padded records that a u32 was not in its shortest encoding, so
+	// that Encode knows it cannot reproduce these bytes by encoding.
+	padded bool
 }
 
 func (r *reader) fail(err error) { r.failAt(r.off, err) }
@@ -74,6 +77,9 @@ func (r *reader) u32(what string) uint32 {
 		r.fail(fmt.Errorf("%s: %w", what, err))
 		return 0
 	}
+	if n > 1 && r.b[r.off+n-1] == 0 {
+		r.padded = true
+	}
 	r.off += n
 	return v
 }
@@ -105,6 +111,9 @@ func (r *reader) limits(strict bool) Limits {
 	l, n, err := decodeLimits(r.b[r.off:])
 	if err == nil && strict {
 		err = checkLimitsOrder(l)
+	}
+	if err == nil && n != len(appendLimits(nil, l)) {
+		r.padded = true
 	}
 	if err != nil {
 		r.fail(err)
