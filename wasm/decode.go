@@ -258,9 +258,10 @@ func (d *decoder) data(r *reader) Data {
 		r.failAt(off, fmt.Errorf("malformed data segment flags %d", s.Flags))
 		return s
 	}
+	sizeOff := r.off
 	n := r.u32("data segment size")
 	if r.err == nil && uint64(n) > uint64(len(r.b)-r.off) {
-		r.fail(fmt.Errorf("data segment of %d bytes: %w", n, errTruncated))
+		r.failAt(sizeOff, fmt.Errorf("data segment of %d bytes: %w", n, errTruncated))
 	}
 	s.Init = r.bytes(int(n), "data segment")
 	return s
@@ -269,9 +270,10 @@ func (d *decoder) data(r *reader) Data {
 // code reads one entry of the code section: its size, its locals and its
 // body, whose instructions it checks.
 func (d *decoder) code(r *reader) Code {
+	sizeOff := r.off
 	size := r.u32("function body size")
 	if r.err == nil && uint64(size) > uint64(len(r.b)-r.off) {
-		r.fail(fmt.Errorf("function body of %d bytes: %w", size, errTruncated))
+		r.failAt(sizeOff, fmt.Errorf("function body of %d bytes: %w", size, errTruncated))
 	}
 	if r.err != nil {
 		return Code{}

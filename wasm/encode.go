@@ -332,14 +332,25 @@ func appendElement(b []byte, e *Element) []byte {
 	return b
 }
 
-func appendData(b []byte, d *Data) []byte {
+// dataFlags returns the encoding to write d in, as elementFlags does.
+func dataFlags(d *Data) uint32 {
 	switch {
 	case d.Mode == Passive:
-		b = appendU32(b, 1)
+		return 1
 	case d.Flags == 2 || d.Memory != 0:
-		b = append(appendU32(appendU32(b, 2), d.Memory), d.Offset...)
-	default:
-		b = append(appendU32(b, 0), d.Offset...)
+		return 2
+	}
+	return 0
+}
+
+func appendData(b []byte, d *Data) []byte {
+	f := dataFlags(d)
+	b = appendU32(b, f)
+	if f == 2 {
+		b = appendU32(b, d.Memory)
+	}
+	if f != 1 {
+		b = append(b, d.Offset...)
 	}
 	return append(appendU32(b, uint32(len(d.Init))), d.Init...)
 }

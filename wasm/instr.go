@@ -70,6 +70,9 @@ func (bt BlockType) TypeIndex() (uint32, bool) {
 	return 0, false
 }
 
+// BlockInstr returns a block, loop or if instruction of type bt.
+func BlockInstr(op Opcode, bt BlockType) Instr { return Instr{Op: op, Imm: uint64(bt)} }
+
 // BlockType returns the block type of a block, loop or if.
 func (in *Instr) BlockType() BlockType { return BlockType(in.Imm) }
 
@@ -149,11 +152,17 @@ type instrReader struct {
 	// section; dataOff is its offset.
 	usesData bool
 	dataOff  int
+
+	// reuse says that instructions need not outlive the next call to
+	// next: the labels of br_table and the types of select then reuse
+	// these buffers.
+	reuse  bool
+	labels []uint32
+	types  []ValType
 }
 
 // next decodes the next instruction into in. It returns false at the end
-// of the expression or on error, which r.err then holds. A reused in
-// keeps the capacity of its Labels and Types.
+// of the expression or on error, which r.err then holds.
 func (d *instrReader) next(in *Instr) bool {
 	r := d.r
 	if d.done || r.err != nil {
@@ -222,7 +231,7 @@ func (d *instrReader) opcode() Opcode {
 func (d *instrReader) immediates(in *Instr, info *opcodeInfo) {
 	r := d.r
 	in.X, in.Y, in.Imm, in.Imm2 = 0, 0, 0, 0
-	in.Labels, in.Types = in.Labels[:0], in.Types[:0]
+	in.Labels, in.Types = nil, nil
 	switch info.imm {
 	case immBlock:
 		in.Imm = uint64(d.blockType())
@@ -230,23 +239,37 @@ func (d *instrReader) immediates(in *Instr, info *opcodeInfo) {
 		in.X = r.u32("index")
 	case immBrTable:
 		n, c := r.vec("br_table label count")
-		if cap(in.Labels) < c {
+		switch {
+		case n == 0:
+		case d.reuse && cap(d.labels) >= c:
+			in.Labels = d.labels[:0]
+		default:
 			in.Labels = make([]uint32, 0, c)
 		}
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			in.Labels = append(in.Labels, r.u32("br_table label"))
 		}
 		in.X = r.u32("br_table default label")
+		if d.reuse && in.Labels != nil {
+			d.labels = in.Labels
+		}
 	case immCallIndirect, immTableInit, immTableCopy:
 		in.X = r.u32("index")
 		in.Y = r.u32("table index")
 	case immSelectT:
 		n, c := r.vec("select type count")
-		if cap(in.Types) < c {
+		switch {
+		case n == 0:
+		case d.reuse && cap(d.types) >= c:
+			in.Types = d.types[:0]
+		default:
 			in.Types = make([]ValType, 0, c)
 		}
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			in.Types = append(in.Types, r.valType("select type"))
+		}
+		if d.reuse && in.Types != nil {
+			d.types = in.Types
 		}
 	case immMemArg:
 		d.memArg(in)
@@ -328,7 +351,7 @@ func (d *instrReader) zero() {
 // r and returns its bytes; d receives what it used.
 func readExpr(r *reader, d *instrReader) []byte {
 	start := r.off
-	*d = instrReader{r: r, blocks: d.blocks[:0]}
+	*d = instrReader{r: r, blocks: d.blocks[:0], reuse: true, labels: d.labels, types: d.types}
 	var in Instr
 	for d.next(&in) {
 	}

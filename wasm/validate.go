@@ -416,7 +416,7 @@ var errNotConstant = errors.New("constant expression required")
 func (c *context) checkConst(expr []byte, want ValType) error {
 	c.constReader = reader{b: expr}
 	r, d, in := &c.constReader, &c.constInstrs, &c.constInstr
-	*d = instrReader{r: r, blocks: d.blocks[:0]}
+	*d = instrReader{r: r, blocks: d.blocks[:0], reuse: true, labels: d.labels, types: d.types}
 	stack := c.constStack[:0]
 	defer func() { c.constStack = stack }()
 	for d.next(in) {

@@ -59,7 +59,7 @@ func (v *funcValidator) validate(funcIndex uint32, visit StackVisitor) error {
 
 	v.r = reader{b: code.Body, base: code.Offset}
 	r, d, in := &v.r, &v.d, &v.in
-	*d = instrReader{r: r, blocks: d.blocks[:0]}
+	*d = instrReader{r: r, blocks: d.blocks[:0], reuse: true, labels: d.labels, types: d.types}
 	for pc := 0; ; pc++ {
 		off := r.base + r.off
 		if !d.next(in) {
