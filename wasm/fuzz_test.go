@@ -3,6 +3,8 @@ package wasm
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -128,4 +130,88 @@ func FuzzCapMemory(f *testing.F) {
 			t.Fatalf("capping the output again: % x, %v", again, err)
 		}
 	})
+}
+
+// FuzzDecode feeds Decode arbitrary bytes, seeded with the modules of the
+// spec suite (valid, malformed and invalid ones alike). Nothing may
+// panic; errors must be the package's and point inside the input; a
+// module that decodes must encode back to its bytes; and a module that
+// also validates must survive a canonical re-encoding, function bodies
+// included, as the same valid module.
+func FuzzDecode(f *testing.F) {
+	for _, m := range fuzzSeeds() {
+		f.Add(m)
+	}
+	if mods, err := readSpecModules(specDirOrEmpty()); err == nil {
+		for _, sm := range mods {
+			f.Add(sm.binary)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		orig := bytes.Clone(b)
+		m, err := Decode(b)
+		if !bytes.Equal(b, orig) {
+			t.Fatal("input modified")
+		}
+		if err != nil {
+			checkDecodeError(t, err, len(b))
+			return
+		}
+		if out := Encode(m); !bytes.Equal(out, b) {
+			t.Fatalf("Encode(Decode(b)) differs from b:\n% x\n% x", out, b)
+		}
+		if err := Validate(m); err != nil {
+			var ve *ValidationError
+			var fe *FormatError
+			if !errors.As(err, &ve) && !errors.As(err, &fe) {
+				t.Fatalf("Validate: %v (%T) is neither a *ValidationError nor a *FormatError", err, err)
+			}
+			return
+		}
+		if err := checkInstrRoundTrip(m); err != nil {
+			t.Fatal(err)
+		}
+		if err := checkFuncStacks(m); err != nil {
+			t.Fatal(err)
+		}
+		if err := checkCanonical(m); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func checkDecodeError(t *testing.T, err error, size int) {
+	t.Helper()
+	var fe *FormatError
+	switch {
+	case errors.Is(err, ErrNotModule):
+	case errors.As(err, &fe):
+		if fe.Offset < 0 || fe.Offset > size {
+			t.Fatalf("error offset %d outside the module of %d bytes: %v", fe.Offset, size, err)
+		}
+	default:
+		t.Fatalf("error %v (%T) is neither ErrNotModule nor a *FormatError", err, err)
+	}
+}
+
+// specDirOrEmpty is specDir for code without a *testing.T: the suite's
+// directory, or "" when there is none.
+func specDirOrEmpty() string {
+	if dir := os.Getenv("GATE_SPEC_DIR"); dir != "" {
+		return dir
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "spec")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
 }

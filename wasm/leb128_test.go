@@ -149,3 +149,81 @@ func FuzzReadU32(f *testing.F) {
 		}
 	})
 }
+
+func TestReadSigned(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    []byte
+		bits  int
+		want  int64
+		n     int
+		error error
+	}{
+		{name: "zero", in: []byte{0x00}, bits: 32, want: 0, n: 1},
+		{name: "minus one", in: []byte{0x7f}, bits: 32, want: -1, n: 1},
+		{name: "63", in: []byte{0x3f}, bits: 32, want: 63, n: 1},
+		{name: "64", in: []byte{0xc0, 0x00}, bits: 32, want: 64, n: 2},
+		{name: "-64", in: []byte{0x40}, bits: 32, want: -64, n: 1},
+		{name: "-65", in: []byte{0xbf, 0x7f}, bits: 32, want: -65, n: 2},
+		{name: "max s32", in: []byte{0xff, 0xff, 0xff, 0xff, 0x07}, bits: 32, want: math.MaxInt32, n: 5},
+		{name: "min s32", in: []byte{0x80, 0x80, 0x80, 0x80, 0x78}, bits: 32, want: math.MinInt32, n: 5},
+		{name: "padded minus one", in: []byte{0xff, 0xff, 0xff, 0xff, 0x7f}, bits: 32, want: -1, n: 5},
+		{name: "padded zero", in: []byte{0x80, 0x80, 0x00}, bits: 32, want: 0, n: 3},
+		{name: "max s33", in: []byte{0xff, 0xff, 0xff, 0xff, 0x0f}, bits: 33, want: 1<<32 - 1, n: 5},
+		{name: "min s33", in: []byte{0x80, 0x80, 0x80, 0x80, 0x70}, bits: 33, want: -1 << 32, n: 5},
+		{name: "max s64", in: []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00}, bits: 64, want: math.MaxInt64, n: 10},
+		{name: "min s64", in: []byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f}, bits: 64, want: math.MinInt64, n: 10},
+		{name: "s64 minus one padded", in: []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}, bits: 64, want: -1, n: 10},
+
+		{name: "empty", in: nil, bits: 32, error: errTruncated},
+		{name: "truncated", in: []byte{0x80}, bits: 64, error: errTruncated},
+		{name: "s32 too long", in: []byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x00}, bits: 32, error: errLEBTooLong},
+		{name: "s32 too large", in: []byte{0x80, 0x80, 0x80, 0x80, 0x08}, bits: 32, error: errLEBTooLarge},
+		{name: "s32 negative too large", in: []byte{0xff, 0xff, 0xff, 0xff, 0x77}, bits: 32, error: errLEBTooLarge},
+		{name: "s33 too large", in: []byte{0x80, 0x80, 0x80, 0x80, 0x20}, bits: 33, error: errLEBTooLarge},
+		{name: "s64 too large", in: []byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, bits: 64, error: errLEBTooLarge},
+		{name: "s64 negative too large", in: []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7e}, bits: 64, error: errLEBTooLarge},
+		{name: "s64 too long", in: []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00}, bits: 64, error: errLEBTooLong},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, n, err := readSigned(tc.in, tc.bits)
+			if tc.error != nil {
+				if !errors.Is(err, tc.error) || v != 0 || n != 0 {
+					t.Fatalf("readSigned(% x, %d) = %d, %d, %v; want error %v", tc.in, tc.bits, v, n, err, tc.error)
+				}
+				return
+			}
+			if err != nil || v != tc.want || n != tc.n {
+				t.Fatalf("readSigned(% x, %d) = %d, %d, %v; want %d, %d, nil", tc.in, tc.bits, v, n, err, tc.want, tc.n)
+			}
+		})
+	}
+}
+
+func TestAppendSigned(t *testing.T) {
+	values := []int64{0, 1, -1, 63, 64, -64, -65, 127, 128, -128, math.MaxInt32, math.MinInt32,
+		1<<32 - 1, -1 << 32, math.MaxInt64, math.MinInt64}
+	for _, v := range values {
+		b := appendSigned(nil, v)
+		got, n, err := readSigned(b, 64)
+		if err != nil || got != v || n != len(b) {
+			t.Errorf("readSigned(appendSigned(%d) = % x) = %d, %d, %v", v, b, got, n, err)
+		}
+		// Shortest: without its last byte, the encoding would not end or
+		// would stand for another number.
+		if len(b) > 1 {
+			if shorter, _, err := readSigned(append(b[:len(b)-2:len(b)-2], b[len(b)-2]&0x7f), 64); err == nil && shorter == v {
+				t.Errorf("appendSigned(%d) = % x is not the shortest", v, b)
+			}
+		}
+	}
+}
+
+func TestULEB128Len(t *testing.T) {
+	for _, v := range []uint32{0, 1, 127, 128, 1<<14 - 1, 1 << 14, 1<<21 - 1, 1 << 21, 1<<28 - 1, 1 << 28, math.MaxUint32} {
+		if got, want := uleb128Len(v), len(appendU32(nil, v)); got != want {
+			t.Errorf("uleb128Len(%d) = %d; want %d", v, got, want)
+		}
+	}
+}

@@ -13,23 +13,11 @@ import (
 // $GATE_SPEC_DIR, or ../shared/spec beside the repository root.
 func specDir(t *testing.T) string {
 	t.Helper()
-	if dir := os.Getenv("GATE_SPEC_DIR"); dir != "" {
-		return dir
+	dir := specDirOrEmpty()
+	if dir == "" {
+		t.Fatal("no go.mod above the working directory")
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "spec")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return dir
 }
 
 type specCommand struct {
