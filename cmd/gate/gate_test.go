@@ -158,32 +158,41 @@ func TestFilterLarge(t *testing.T) {
 	}
 }
 
-// TestStdinInteractive feeds a Go filter line by line and reads each
+// TestStdinInteractive feeds the Go filter line by line and reads each
 // answer before sending the next line: input is not held back until EOF,
 // and the program waits in poll_oneoff between lines.
 func TestStdinInteractive(t *testing.T) {
 	prog := testprog.Go(t, "examples/go/filter")
 	cmd := exec.Command(gateBinary, "run", "--cache-dir", cacheDir(t), prog)
-	stdin, _ := cmd.StdinPipe()
-	stdoutPipe, _ := cmd.StdoutPipe()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdoutPipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
 	out := bufio.NewReader(stdoutPipe)
-	// The Go filter buffers its output until EOF, so read it afterwards;
-	// what this checks is that slow input with pauses arrives whole.
-	for i := 0; i < 3; i++ {
+	for i := 1; i <= 3; i++ {
 		fmt.Fprintf(stdin, "line %d\n", i)
-		time.Sleep(50 * time.Millisecond)
+		answer, err := out.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the answer to line %d: %v", i, err)
+		}
+		if want := fmt.Sprintf("%d: line %d\n", i, i); answer != want {
+			t.Errorf("answer %q, want %q", answer, want)
+		}
 	}
 	stdin.Close()
-	all, _ := io.ReadAll(out)
+	if rest, _ := io.ReadAll(out); len(rest) != 0 {
+		t.Errorf("output after the last answer: %q", rest)
+	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatal(err)
-	}
-	if want := "1: line 0\n2: line 1\n3: line 2\n"; string(all) != want {
-		t.Errorf("stdout %q, want %q", all, want)
 	}
 }
 
