@@ -12,30 +12,48 @@ import (
 // Module keeps slices of binary (function bodies, data, custom
 // sections), which must not change while the Module is used.
 func Decode(binary []byte) (*Module, error) {
-	sections, err := ReadSections(binary)
-	if err != nil {
+	if err := checkHeader(binary); err != nil {
 		return nil, err
 	}
-	d := decoder{m: &Module{}}
-	after := SectionCustom
-	padded := make([]bool, len(sections))
-	for i, s := range sections {
-		if padded[i], err = d.section(s, after); err != nil {
+	// Count the custom sections first, to allocate them at once: a
+	// module of many tiny ones must not cost a lot more than its size.
+	customs, lastOrder := 0, 0
+	for off := len(Magic) + len(Version); off < len(binary); {
+		s, err := nextSection(binary, off, &lastOrder)
+		if err != nil {
 			return nil, err
 		}
+		if s.ID == SectionCustom {
+			customs++
+		}
+		off = s.Offset + len(s.Payload)
+	}
+	d := decoder{m: &Module{Customs: make([]Custom, 0, customs)}}
+	after, lastOrder := SectionCustom, 0
+	for off := len(Magic) + len(Version); off < len(binary); {
+		s, _ := nextSection(binary, off, &lastOrder)
+		padded, err := d.section(s, after)
+		if err != nil {
+			return nil, err
+		}
+		d.m.recordOrigin(binary, s, padded)
 		if s.ID != SectionCustom {
 			after = s.ID
 		}
+		off = s.Offset + len(s.Payload)
 	}
-	if err := d.crossCheck(sections, len(binary)); err != nil {
+	if err := d.crossCheck(len(binary)); err != nil {
 		return nil, err
 	}
-	d.m.recordOrigins(binary, sections, padded)
+	if len(d.m.Customs) == 0 {
+		d.m.Customs = nil
+	}
 	return d.m, nil
 }
 
 type decoder struct {
 	m     *Module
+	r     reader      // reused for every section
 	instr instrReader // reused for every expression
 
 	hasFuncSection bool
@@ -48,8 +66,8 @@ type decoder struct {
 // section decodes one section into d.m. It reports whether the section
 // had integers that Encode would write shorter.
 func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
-	r := &reader{b: s.Payload, base: s.Offset}
-	m := d.m
+	d.r = reader{b: s.Payload, base: s.Offset}
+	r, m := &d.r, d.m
 	switch s.ID {
 	case SectionCustom:
 		name := r.name("custom section name")
@@ -65,19 +83,19 @@ func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
 		d.hasFuncSection = true
 		m.Funcs = readIndices(r, "function count", "type index")
 	case SectionTable:
-		n, c := r.vec("table count")
+		n, c := r.vec("table count", 3)
 		m.Tables = make([]TableType, 0, c)
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			m.Tables = append(m.Tables, TableType{Elem: r.refType("table element type"), Limits: r.limits(false)})
 		}
 	case SectionMemory:
-		n, c := r.vec("memory count")
+		n, c := r.vec("memory count", 2)
 		m.Memories = make([]Limits, 0, c)
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			m.Memories = append(m.Memories, r.limits(false))
 		}
 	case SectionGlobal:
-		n, c := r.vec("global count")
+		n, c := r.vec("global count", 3)
 		m.Globals = make([]Global, 0, c)
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			t := r.globalType()
@@ -88,7 +106,7 @@ func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
 	case SectionStart:
 		m.Start, m.HasStart = r.u32("start function index"), true
 	case SectionElement:
-		n, c := r.vec("element segment count")
+		n, c := r.vec("element segment count", 3)
 		m.Elements = make([]Element, 0, c)
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			m.Elements = append(m.Elements, d.element(r))
@@ -97,14 +115,14 @@ func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
 		m.DataCount, m.HasDataCount = r.u32("data count"), true
 	case SectionCode:
 		d.codeOff = s.Start
-		n, c := r.vec("function body count")
+		n, c := r.vec("function body count", 2)
 		m.Code = make([]Code, 0, c)
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			m.Code = append(m.Code, d.code(r))
 		}
 	case SectionData:
 		d.dataOff = s.Start
-		n, c := r.vec("data segment count")
+		n, c := r.vec("data segment count", 2)
 		m.Data = make([]Data, 0, c)
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			m.Data = append(m.Data, d.data(r))
@@ -115,7 +133,7 @@ func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
 }
 
 // crossCheck checks what the binary format says of sections together.
-func (d *decoder) crossCheck(sections []Section, size int) error {
+func (d *decoder) crossCheck(size int) error {
 	m := d.m
 	if len(m.Funcs) != len(m.Code) {
 		off := d.codeOff
@@ -143,7 +161,7 @@ func (d *decoder) crossCheck(sections []Section, size int) error {
 }
 
 func readTypes(r *reader) []FuncType {
-	n, c := r.vec("type count")
+	n, c := r.vec("type count", 3)
 	types := make([]FuncType, 0, c)
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		if form := r.byte("function type form"); r.err == nil && form != 0x60 {
@@ -156,7 +174,7 @@ func readTypes(r *reader) []FuncType {
 }
 
 func readValTypes(r *reader, what string) []ValType {
-	n, c := r.vec(what + " count")
+	n, c := r.vec(what+" count", 1)
 	if n == 0 {
 		return nil
 	}
@@ -168,7 +186,7 @@ func readValTypes(r *reader, what string) []ValType {
 }
 
 func readIndices(r *reader, count, what string) []uint32 {
-	n, c := r.vec(count)
+	n, c := r.vec(count, 1)
 	indices := make([]uint32, 0, c)
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		indices = append(indices, r.u32(what))
@@ -177,7 +195,7 @@ func readIndices(r *reader, count, what string) []uint32 {
 }
 
 func readExports(r *reader) []Export {
-	n, c := r.vec("export count")
+	n, c := r.vec("export count", 3)
 	exports := make([]Export, 0, c)
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		e := Export{Name: r.name("export name")}
@@ -232,7 +250,7 @@ func (d *decoder) element(r *reader) Element {
 	if explicitType {
 		e.Type = r.refType("element reference type")
 	}
-	n, c := r.vec("element count")
+	n, c := r.vec("element count", 1)
 	e.Exprs = make([][]byte, 0, c)
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		e.Exprs = append(e.Exprs, readExpr(r, &d.instr))
@@ -298,7 +316,7 @@ func (d *decoder) code(r *reader) Code {
 }
 
 func readLocals(r *reader) []LocalDecl {
-	n, c := r.vec("local declaration count")
+	n, c := r.vec("local declaration count", 2)
 	if n == 0 {
 		return nil
 	}

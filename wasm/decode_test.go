@@ -266,3 +266,47 @@ func TestDecodeAllocation(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeProportional checks that Decode's memory stays in proportion
+// with its input for the records that decode into the largest structures
+// for their size: a module of n bytes costs less than 40n bytes.
+func TestDecodeProportional(t *testing.T) {
+	const n = 100000
+	repeat := func(count int, rec []byte) []byte {
+		return cat(appendU32(nil, uint32(count)), bytes.Repeat(rec, count))
+	}
+	shapes := map[string][]byte{
+		"types":             mod(sec(SectionType, repeat(n/3, []byte{0x60, 0, 0})...)),
+		"imports":           mod(typeSec, sec(SectionImport, repeat(n/4, []byte{0, 0, 0, 0})...)),
+		"functions":         mod(typeSec, sec(SectionFunction, repeat(n, []byte{0})...), sec(SectionCode, repeat(n, []byte{2, 0, 0x0b})...)),
+		"globals":           mod(sec(SectionGlobal, repeat(n/5, []byte{0x7f, 0, 0x41, 0, 0x0b})...)),
+		"exports":           mod(sec(SectionExport, repeat(n/3, []byte{0, 0, 0})...)),
+		"element segments":  mod(sec(SectionElement, repeat(n/3, []byte{1, 0, 0})...)),
+		"element functions": mod(sec(SectionElement, cat(1, 1, 0, repeat(n, []byte{0}))...)),
+		"element exprs":     mod(sec(SectionElement, cat(1, 5, 0x70, repeat(n/3, []byte{0xd0, 0x70, 0x0b}))...)),
+		"data segments":     mod(sec(SectionData, repeat(n/2, []byte{1, 0})...)),
+		"custom sections":   bytes.Repeat(custom(""), n/3),
+		"locals": func() []byte {
+			entry := cat(repeat(n/2, []byte{1, 0x7f}), 0x0b)
+			return mod(typeSec, funcSec, sec(SectionCode, cat(1, appendU32(nil, uint32(len(entry))), entry)...))
+		}(),
+	}
+	for name, in := range shapes {
+		if name == "custom sections" {
+			in = mod(in)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := Decode(in)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if a := after.TotalAlloc - before.TotalAlloc; a > 40*uint64(len(in)) {
+			t.Errorf("%s: decoding %d bytes allocated %d (%.0f per byte)", name, len(in), a, float64(a)/float64(len(in)))
+		} else {
+			t.Logf("%s: %.1f bytes allocated per byte", name, float64(a)/float64(len(in)))
+		}
+	}
+}

@@ -12,19 +12,20 @@ import (
 // write, and a hash of what Encode would write; when Encode later writes
 // the same, the section is unchanged and its original bytes are used.
 type origin struct {
-	present bool   // the section was in the binary
-	raw     []byte // the section then: id, size and payload
-	sum     [32]byte
-	padded  bool // raw differs from the shortest encoding; sum is set
+	raw []byte // the section as decoded: id, size and payload; nil if absent
+	// sum is the hash of the shortest encoding of the section as decoded,
+	// if that differs from raw.
+	sum *[32]byte
 }
 
 // newOrigin records raw, a section as decoded, and payload, the content
 // Encode would write for it.
 func newOrigin(raw []byte, id SectionID, payload []byte) origin {
-	o := origin{present: true, raw: raw}
+	o := origin{raw: raw}
 	head := sectionHeader(id, payload)
 	if len(raw) != len(head)+len(payload) || !bytes.Equal(raw[:len(head)], head) || !bytes.Equal(raw[len(head):], payload) {
-		o.padded, o.sum = true, sectionSum(head, payload)
+		sum := sectionSum(head, payload)
+		o.sum = &sum
 	}
 	return o
 }
@@ -46,42 +47,33 @@ func sectionSum(head, payload []byte) [32]byte {
 // decoded if that content did not change, else in shortest form.
 func (o *origin) appendSection(b []byte, id SectionID, payload []byte) []byte {
 	head := sectionHeader(id, payload)
-	if o.padded && sectionSum(head, payload) == o.sum {
+	if o.sum != nil && sectionSum(head, payload) == *o.sum {
 		return append(b, o.raw...)
 	}
 	return append(append(b, head...), payload...)
 }
 
-// recordOrigins notes the encoding of each section of binary, after
-// Decode has filled m from it. Only the sections that had padded
-// integers, in their size or their content, are encoded to compare: the
-// others are already in shortest form (function bodies and constant
-// expressions are kept as they are).
-func (m *Module) recordOrigins(binary []byte, sections []Section, padded []bool) {
-	custom := 0
-	var buf []byte
-	for i, s := range sections {
-		raw := binary[s.Start : s.Offset+len(s.Payload)]
-		short := !padded[i] && s.Offset-s.Start-1 == len(appendU32(nil, uint32(len(s.Payload))))
-		o := origin{present: true, raw: raw}
-		if s.ID == SectionCustom {
-			c := &m.Customs[custom]
-			if !short {
-				o = newOrigin(raw, s.ID, c.payload(buf[:0]))
-			}
-			c.orig = o
-			custom++
-			continue
-		}
+// recordOrigin notes the encoding of section s of binary, after Decode
+// has read it into m. Only a section that had padded integers, in its
+// size or its content, is encoded to compare: the others are already in
+// shortest form (function bodies and constant expressions are kept as
+// they are).
+func (m *Module) recordOrigin(binary []byte, s Section, padded bool) {
+	raw := binary[s.Start : s.Offset+len(s.Payload)]
+	short := !padded && s.Offset-s.Start-1 == uleb128Len(uint32(len(s.Payload)))
+	o := origin{raw: raw}
+	if s.ID == SectionCustom {
+		c := &m.Customs[len(m.Customs)-1]
 		if !short {
-			if cap(buf) < len(raw) {
-				buf = make([]byte, 0, len(raw))
-			}
-			buf = m.payload(buf[:0], s.ID)
-			o = newOrigin(raw, s.ID, buf)
+			o = newOrigin(raw, s.ID, c.payload(nil))
 		}
-		m.orig[s.ID] = o
+		c.orig = o
+		return
 	}
+	if !short {
+		o = newOrigin(raw, s.ID, m.payload(make([]byte, 0, len(raw)), s.ID))
+	}
+	m.orig[s.ID] = o
 }
 
 // sectionSequence lists the non-custom sections in the order they take
@@ -153,7 +145,7 @@ func (m *Module) sizeHint() int {
 }
 
 func (m *Module) hasSection(id SectionID) bool {
-	if m.orig[id].present {
+	if m.orig[id].raw != nil {
 		return true
 	}
 	switch id {

@@ -62,8 +62,11 @@ func Imports(module []byte) ([]Import, error) {
 // that are well-formed but invalid (maximum below minimum, memories over
 // 4 GiB), which Decode leaves to Validate as the specification does.
 func readImports(r *reader, strict bool) []Import {
-	count := r.u32("import count")
+	count, c := r.vec("import count", 4)
 	var imports []Import
+	if c > 0 {
+		imports = make([]Import, 0, c)
+	}
 	for i := uint32(0); i < count && r.err == nil; i++ {
 		imp := Import{Module: r.name("import module name"), Name: r.name("import name")}
 		kindOff := r.off

@@ -238,7 +238,7 @@ func (d *instrReader) immediates(in *Instr, info *opcodeInfo) {
 	case immIndex:
 		in.X = r.u32("index")
 	case immBrTable:
-		n, c := r.vec("br_table label count")
+		n, c := r.vec("br_table label count", 1)
 		switch {
 		case n == 0:
 		case d.reuse && cap(d.labels) >= c:
@@ -257,7 +257,7 @@ func (d *instrReader) immediates(in *Instr, info *opcodeInfo) {
 		in.X = r.u32("index")
 		in.Y = r.u32("table index")
 	case immSelectT:
-		n, c := r.vec("select type count")
+		n, c := r.vec("select type count", 1)
 		switch {
 		case n == 0:
 		case d.reuse && cap(d.types) >= c:
@@ -410,7 +410,8 @@ func decodeInstrs(instrs []Instr, body []byte, base int) ([]Instr, error) {
 // nothing: give it the instructions of a function body or constant
 // expression, ending with end, and validate the module that holds them.
 func EncodeBody(instrs []Instr) []byte {
-	var b []byte
+	// Instructions of compiled code average about three bytes.
+	b := make([]byte, 0, 3*len(instrs)+8)
 	for i := range instrs {
 		b = AppendInstr(b, &instrs[i])
 	}

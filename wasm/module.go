@@ -84,44 +84,62 @@ var ErrNotModule = errors.New("not a WebAssembly module")
 // known and non-custom sections appear in the order the specification
 // requires, at most once each. The sections' contents are not decoded.
 func ReadSections(module []byte) ([]Section, error) {
-	switch {
-	case len(module) == 0:
-		return nil, fmt.Errorf("%w: the file is empty", ErrNotModule)
-	case len(module) < len(Magic) || !bytes.Equal(module[:4], Magic):
-		return nil, fmt.Errorf("%w: it does not start with the bytes \\0asm", ErrNotModule)
-	case len(module) < 8:
-		return nil, &FormatError{len(module), fmt.Errorf("header: %w", errTruncated)}
-	case !bytes.Equal(module[4:8], Version):
-		return nil, fmt.Errorf("%w: binary format version %x is not 1", ErrNotModule, module[4:8])
+	if err := checkHeader(module); err != nil {
+		return nil, err
 	}
 	var sections []Section
 	lastOrder := 0
-	for off := 8; off < len(module); {
-		id := SectionID(module[off])
-		order, known := sectionOrder(id)
-		if !known {
-			return nil, &FormatError{off, fmt.Errorf("unknown section id %d", byte(id))}
-		}
-		size, n, err := readU32(module[off+1:])
+	for off := len(Magic) + len(Version); off < len(module); {
+		s, err := nextSection(module, off, &lastOrder)
 		if err != nil {
-			return nil, &FormatError{off + 1, fmt.Errorf("size of %s section: %w", id, err)}
+			return nil, err
 		}
-		start := off + 1 + n
-		if uint64(size) > uint64(len(module)-start) {
-			return nil, &FormatError{off, fmt.Errorf("%s section declares %d bytes but only %d remain: %w",
-				id, size, len(module)-start, errTruncated)}
-		}
-		if id != SectionCustom {
-			if order <= lastOrder {
-				return nil, &FormatError{off, fmt.Errorf("%s section out of order or repeated", id)}
-			}
-			lastOrder = order
-		}
-		end := start + int(size)
-		sections = append(sections, Section{ID: id, Start: off, Offset: start, Payload: module[start:end:end]})
-		off = end
+		sections = append(sections, s)
+		off = s.Offset + len(s.Payload)
 	}
 	return sections, nil
+}
+
+func checkHeader(module []byte) error {
+	switch {
+	case len(module) == 0:
+		return fmt.Errorf("%w: the file is empty", ErrNotModule)
+	case len(module) < len(Magic) || !bytes.Equal(module[:4], Magic):
+		return fmt.Errorf("%w: it does not start with the bytes \\0asm", ErrNotModule)
+	case len(module) < 8:
+		return &FormatError{len(module), fmt.Errorf("header: %w", errTruncated)}
+	case !bytes.Equal(module[4:8], Version):
+		return fmt.Errorf("%w: binary format version %x is not 1", ErrNotModule, module[4:8])
+	}
+	return nil
+}
+
+// nextSection reads the section that starts at offset off of module.
+// lastOrder is the order of the last non-custom section read, which it
+// updates.
+func nextSection(module []byte, off int, lastOrder *int) (Section, error) {
+	id := SectionID(module[off])
+	order, known := sectionOrder(id)
+	if !known {
+		return Section{}, &FormatError{off, fmt.Errorf("unknown section id %d", byte(id))}
+	}
+	size, n, err := readU32(module[off+1:])
+	if err != nil {
+		return Section{}, &FormatError{off + 1, fmt.Errorf("size of %s section: %w", id, err)}
+	}
+	start := off + 1 + n
+	if uint64(size) > uint64(len(module)-start) {
+		return Section{}, &FormatError{off, fmt.Errorf("%s section declares %d bytes but only %d remain: %w",
+			id, size, len(module)-start, errTruncated)}
+	}
+	if id != SectionCustom {
+		if order <= *lastOrder {
+			return Section{}, &FormatError{off, fmt.Errorf("%s section out of order or repeated", id)}
+		}
+		*lastOrder = order
+	}
+	end := start + int(size)
+	return Section{ID: id, Start: off, Offset: start, Payload: module[start:end:end]}, nil
 }
 
 // sectionOrder returns the position a non-custom section must have

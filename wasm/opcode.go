@@ -97,17 +97,19 @@ func parseSig(sig string) (params, results []ValType) {
 // lookup returns what the table says about op, or nil for an opcode
 // that WebAssembly 2.0 does not have.
 func (op Opcode) lookup() *opcodeInfo {
-	if op>>8 != 0 && op>>8 != prefixMisc && op>>8 != prefixSIMD {
+	var i uint16
+	switch op >> 8 {
+	case 0:
+		i = opcodeIndex[0][op]
+	case prefixMisc:
+		i = opcodeIndex[1][op&0xff]
+	case prefixSIMD:
+		i = opcodeIndex[2][op&0xff]
+	}
+	if i == 0 {
 		return nil
 	}
-	if op == prefixMisc || op == prefixSIMD {
-		return nil
-	}
-	p, sub := opcodePlane(op)
-	if i := opcodeIndex[p][sub]; i != 0 {
-		return &opcodeTable[i-1]
-	}
-	return nil
+	return &opcodeTable[i-1]
 }
 
 // String returns the instruction's name in the text format.

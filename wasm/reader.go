@@ -152,14 +152,14 @@ func (r *reader) bytes(n int, what string) []byte {
 	return r.b[r.off-n : r.off : r.off]
 }
 
-// vec reads the length of a vector and returns it with a capacity to
-// allocate for it: no larger than the bytes left, since every element
-// takes at least one, so that a length near 2^32 in a small input cannot
-// make the decoder allocate gigabytes. Reading the elements then fails
-// when the input runs out.
-func (r *reader) vec(what string) (n uint32, capacity int) {
+// vec reads the length of a vector whose elements take at least
+// minSize bytes each, and returns it with a capacity to allocate for it:
+// no more elements than the bytes left could hold, so that a length near
+// 2^32 in a small input cannot make the decoder allocate gigabytes.
+// Reading the elements then fails when the input runs out.
+func (r *reader) vec(what string, minSize int) (n uint32, capacity int) {
 	n = r.u32(what)
-	return n, int(min(uint64(n), uint64(len(r.b)-r.off)))
+	return n, int(min(uint64(n), uint64((len(r.b)-r.off)/minSize)))
 }
 
 func (r *reader) u64le(what string) uint64 {

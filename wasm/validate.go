@@ -35,9 +35,14 @@ func invalid(format string, args ...any) error {
 // and that every function body is well-typed (by the specification's
 // validation algorithm). Errors are *ValidationError, or *FormatError
 // for code that does not decode.
+//
+// As engines do, Validate also refuses modules past limits that keep the
+// cost of validation in proportion with the size of the module: function
+// types of more than 1000 parameters or results, blocks nested more than
+// 2^20 deep, operand stacks of more than 2^20 values.
 func Validate(m *Module) error {
 	c := newContext(m)
-	for _, check := range []func() error{c.checkImports, c.checkFuncs, c.checkTables, c.checkMemories,
+	for _, check := range []func() error{c.checkTypes, c.checkImports, c.checkFuncs, c.checkTables, c.checkMemories,
 		c.checkGlobals, c.checkElements, c.checkData, c.checkStart, c.checkExports} {
 		if err := check(); err != nil {
 			return err
@@ -225,6 +230,16 @@ func (c *context) addRefs(expr []byte) {
 			c.refs[in.X] = true
 		}
 	}
+}
+
+func (c *context) checkTypes() error {
+	for i, t := range c.m.Types {
+		if len(t.Params) > maxFuncTypeArity || len(t.Results) > maxFuncTypeArity {
+			return invalid("type %d: %d parameters and %d results; at most %d of each (implementation limit)",
+				i, len(t.Params), len(t.Results), maxFuncTypeArity)
+		}
+	}
+	return nil
 }
 
 func (c *context) checkImports() error {

@@ -3,6 +3,7 @@ package wasm
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -18,10 +19,11 @@ type funcValidator struct {
 	ends    []uint64 // ends[i]: index after the last local of locals[i]
 	results []ValType
 
-	vals    []ValType
-	ctrls   []ctrlFrame
-	scratch []ValType
-	err     error
+	vals      []ValType
+	ctrls     []ctrlFrame
+	brChecked map[*ValType]brCheck // label types br_table checked; see checkedBefore
+	brTables  int                  // br_table instructions seen, to tell their checks apart
+	err       error
 
 	// Reused from function to function.
 	r  reader
@@ -29,21 +31,36 @@ type funcValidator struct {
 	in Instr
 }
 
+// ctrlFrame is a control frame, small because hostile code may nest
+// blocks about as deep as it has bytes: its types are found from bt.
 type ctrlFrame struct {
+	bt          BlockType // funcBlock for the function's own frame
+	height      uint32
 	op          Opcode // OpBlock, OpLoop, OpIf, OpElse; OpBlock for the function
-	start, end  []ValType
-	height      int
 	unreachable bool
 }
 
+// funcBlock stands for the type of the function in its control frame.
+const funcBlock BlockType = math.MinInt64
+
+// Implementation limits, beyond which the validation algorithm would
+// spend memory or time out of proportion with its input. Compilers stay
+// far below them (Go and C programs nest blocks a few hundred deep, keep
+// a dozen values on the stack and have types of at most ten parameters),
+// and engines have similar ones.
+const (
+	maxNesting       = 1 << 20 // blocks open at once in a function
+	maxOperandStack  = 1 << 20 // values on the operand stack of a function
+	maxFuncTypeArity = 1000    // parameters, and results, of a function type
+)
+
 // single holds a one-type result list for each value type, so that block
 // types need no allocation.
-var single = func() map[ValType][]ValType {
-	m := make(map[ValType][]ValType)
+var single = func() (s [256][]ValType) {
 	for _, t := range []ValType{I32, I64, F32, F64, V128, FuncRef, ExternRef} {
-		m[t] = []ValType{t}
+		s[t] = []ValType{t}
 	}
-	return m
+	return s
 }()
 
 func (v *funcValidator) validate(funcIndex uint32, visit StackVisitor) error {
@@ -55,7 +72,8 @@ func (v *funcValidator) validate(funcIndex uint32, visit StackVisitor) error {
 	}
 	v.setLocals(ft, code)
 	v.vals, v.ctrls, v.err = v.vals[:0], v.ctrls[:0], nil
-	v.pushCtrl(OpBlock, nil, ft.Results)
+	clear(v.brChecked)
+	v.pushCtrl(OpBlock, funcBlock, nil)
 
 	v.r = reader{b: code.Body, base: code.Offset}
 	r, d, in := &v.r, &v.d, &v.in
@@ -111,13 +129,28 @@ func (v *funcValidator) fail(err error) {
 
 func (v *funcValidator) failf(format string, args ...any) { v.fail(fmt.Errorf(format, args...)) }
 
-func (v *funcValidator) push(t ValType) { v.vals = append(v.vals, t) }
+func (v *funcValidator) push(t ValType) {
+	v.vals = append(v.vals, t)
+	if len(v.vals) > maxOperandStack {
+		v.tooDeep()
+	}
+}
 
-func (v *funcValidator) pushVals(ts []ValType) { v.vals = append(v.vals, ts...) }
+func (v *funcValidator) pushVals(ts []ValType) {
+	v.vals = append(v.vals, ts...)
+	if len(v.vals) > maxOperandStack {
+		v.tooDeep()
+	}
+}
+
+func (v *funcValidator) tooDeep() {
+	v.failf("operand stack deeper than %d values: implementation limit", maxOperandStack)
+	v.vals = v.vals[:maxOperandStack]
+}
 
 func (v *funcValidator) pop() ValType {
 	f := &v.ctrls[len(v.ctrls)-1]
-	if len(v.vals) == f.height {
+	if len(v.vals) == int(f.height) {
 		if !f.unreachable {
 			v.fail(errors.New("type mismatch: operand stack is empty"))
 		}
@@ -136,39 +169,73 @@ func (v *funcValidator) popExpect(want ValType) ValType {
 	return got
 }
 
-// popVals pops values of types ts and returns the types popped, which
-// may be Unknown, in a buffer that the next call reuses.
-func (v *funcValidator) popVals(ts []ValType) []ValType {
-	if cap(v.scratch) < len(ts) {
-		v.scratch = make([]ValType, len(ts))
-	}
-	popped := v.scratch[:len(ts)]
+// popVals pops values of types ts. Where the stack is polymorphic, the
+// values missing are of any type: no need to pop them one by one.
+func (v *funcValidator) popVals(ts []ValType) {
+	f := &v.ctrls[len(v.ctrls)-1]
 	for i := len(ts) - 1; i >= 0; i-- {
-		popped[i] = v.popExpect(ts[i])
+		if len(v.vals) == int(f.height) {
+			if !f.unreachable {
+				v.fail(errors.New("type mismatch: operand stack is empty"))
+			}
+			return
+		}
+		v.popExpect(ts[i])
 	}
-	return popped
 }
 
-func (v *funcValidator) pushCtrl(op Opcode, start, end []ValType) {
-	v.ctrls = append(v.ctrls, ctrlFrame{op: op, start: start, end: end, height: len(v.vals)})
-	v.pushVals(start)
+// checkVals checks that the top of the stack has values of types ts, as
+// popping and pushing them back would, without changing the stack.
+func (v *funcValidator) checkVals(ts []ValType) {
+	f := &v.ctrls[len(v.ctrls)-1]
+	for i := 1; i <= len(ts); i++ {
+		if len(v.vals)-i < int(f.height) {
+			if !f.unreachable {
+				v.fail(errors.New("type mismatch: operand stack is empty"))
+			}
+			return
+		}
+		got, want := v.vals[len(v.vals)-i], ts[len(ts)-i]
+		if got != want && got != Unknown && want != Unknown {
+			v.failf("type mismatch: expected %v, found %v", want, got)
+		}
+	}
+}
+
+func (v *funcValidator) pushCtrl(op Opcode, bt BlockType, params []ValType) {
+	if len(v.ctrls) == maxNesting {
+		v.failf("blocks nested deeper than %d: implementation limit", maxNesting)
+		return
+	}
+	v.ctrls = append(v.ctrls, ctrlFrame{op: op, bt: bt, height: uint32(len(v.vals))})
+	v.pushVals(params)
 }
 
 func (v *funcValidator) popCtrl() ctrlFrame {
 	f := v.ctrls[len(v.ctrls)-1]
-	v.popVals(f.end)
-	if len(v.vals) != f.height {
-		v.failf("type mismatch: %d values left on the stack at the end of the block", len(v.vals)-f.height)
+	_, results := v.frameTypes(&f)
+	v.popVals(results)
+	if len(v.vals) != int(f.height) {
+		v.failf("type mismatch: %d values left on the stack at the end of the block", len(v.vals)-int(f.height))
 	}
 	v.ctrls = v.ctrls[:len(v.ctrls)-1]
 	return f
 }
 
-func (f *ctrlFrame) labelTypes() []ValType {
-	if f.op == OpLoop {
-		return f.start
+// frameTypes returns the parameter and result types of a frame.
+func (v *funcValidator) frameTypes(f *ctrlFrame) (params, results []ValType) {
+	if f.bt == funcBlock {
+		return nil, v.results
 	}
-	return f.end
+	return v.blockType(f.bt)
+}
+
+func (v *funcValidator) labelTypes(f *ctrlFrame) []ValType {
+	params, results := v.frameTypes(f)
+	if f.op == OpLoop {
+		return params
+	}
+	return results
 }
 
 func (v *funcValidator) setUnreachable() {
@@ -191,7 +258,7 @@ func (v *funcValidator) blockType(bt BlockType) (params, results []ValType) {
 		return nil, nil
 	}
 	if t, ok := bt.Result(); ok {
-		return nil, single[t]
+		return nil, single[byte(t)]
 	}
 	x, ok := bt.TypeIndex()
 	if !ok {
@@ -243,39 +310,47 @@ func (v *funcValidator) control(in *Instr) {
 	case OpUnreachable:
 		v.setUnreachable()
 	case OpNop:
-	case OpBlock, OpLoop:
-		params, results := v.blockType(in.BlockType())
+	case OpBlock, OpLoop, OpIf:
+		bt := in.BlockType()
+		params, _ := v.blockType(bt)
+		if v.err != nil {
+			return
+		}
+		if in.Op == OpIf {
+			v.popExpect(I32)
+		}
 		v.popVals(params)
-		v.pushCtrl(in.Op, params, results)
-	case OpIf:
-		params, results := v.blockType(in.BlockType())
-		v.popExpect(I32)
-		v.popVals(params)
-		v.pushCtrl(in.Op, params, results)
+		v.pushCtrl(in.Op, bt, params)
 	case OpElse:
 		f := v.popCtrl()
 		if f.op != OpIf {
 			v.failf("else without if")
 		}
-		v.pushCtrl(OpElse, f.start, f.end)
+		params, _ := v.frameTypes(&f)
+		v.pushCtrl(OpElse, f.bt, params)
 	case OpEnd:
 		f := v.popCtrl()
-		if f.op == OpIf && !typesEqual(f.start, f.end) {
+		params, results := v.frameTypes(&f)
+		if f.op == OpIf && !typesEqual(params, results) {
 			// Without else, the missing branch passes the block's
 			// parameters through as its results.
-			v.failf("type mismatch: if without else of type [%s] -> [%s]", typeList(f.start), typeList(f.end))
+			v.failf("type mismatch: if without else of type [%s] -> [%s]", typeList(params), typeList(results))
 		}
-		v.pushVals(f.end)
+		v.pushVals(results)
 	case OpBr:
 		if f := v.label(in.X); f != nil {
-			v.popVals(f.labelTypes())
+			v.popVals(v.labelTypes(f))
 		}
 		v.setUnreachable()
 	case OpBrIf:
 		v.popExpect(I32)
 		if f := v.label(in.X); f != nil {
-			v.popVals(f.labelTypes())
-			v.pushVals(f.labelTypes())
+			// Popping and pushing back the label's types leaves the
+			// stack as it is, but for values of unknown type, which
+			// become the label's types.
+			lt := v.labelTypes(f)
+			v.popVals(lt)
+			v.pushVals(lt)
 		}
 	case OpBrTable:
 		v.brTable(in)
@@ -322,26 +397,61 @@ func (v *funcValidator) control(in *Instr) {
 func isNumOrUnknown(t ValType) bool { return t == Unknown || t.IsNum() }
 func isVecOrUnknown(t ValType) bool { return t == Unknown || t == V128 }
 
+// brTable checks br_table. Each label's types must be on the stack; the
+// same types need checking once only, which keeps hostile tables of a
+// million labels cheap.
 func (v *funcValidator) brTable(in *Instr) {
+	v.brTables++
 	v.popExpect(I32)
 	def := v.label(in.X)
 	if def == nil {
 		return
 	}
-	arity := len(def.labelTypes())
+	defTypes := v.labelTypes(def)
+	var checked []ValType
 	for _, l := range in.Labels {
 		f := v.label(l)
 		if f == nil {
 			return
 		}
-		if len(f.labelTypes()) != arity {
-			v.failf("type mismatch: br_table targets of %d and %d values", len(f.labelTypes()), arity)
+		lt := v.labelTypes(f)
+		if len(lt) != len(defTypes) {
+			v.failf("type mismatch: br_table targets of %d and %d values", len(lt), len(defTypes))
 			return
 		}
-		v.pushVals(v.popVals(f.labelTypes()))
+		if len(lt) == 0 || sameSlice(lt, checked) || sameSlice(lt, defTypes) {
+			continue
+		}
+		if !v.checkedBefore(lt) {
+			v.checkVals(lt)
+		}
+		checked = lt
 	}
-	v.popVals(def.labelTypes())
+	v.popVals(defTypes)
 	v.setUnreachable()
+}
+
+// checkedBefore reports whether the current br_table already checked
+// types ts, and notes them. Frames share type lists (those of the
+// module's types and of single value types), so the set stays as small
+// as the module's type section.
+func (v *funcValidator) checkedBefore(ts []ValType) bool {
+	if v.brChecked == nil {
+		v.brChecked = make(map[*ValType]brCheck)
+	}
+	if c, ok := v.brChecked[&ts[0]]; ok && c.n == len(ts) && c.brTable == v.brTables {
+		return true
+	}
+	v.brChecked[&ts[0]] = brCheck{v.brTables, len(ts)}
+	return false
+}
+
+// brCheck notes that br_table number brTable of a function checked n
+// types.
+type brCheck struct{ brTable, n int }
+
+func sameSlice(a, b []ValType) bool {
+	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
 }
 
 func (v *funcValidator) callIndirect(in *Instr) {

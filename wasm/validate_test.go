@@ -3,6 +3,7 @@ package wasm
 import (
 	"errors"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -253,4 +254,82 @@ func TestFuncStack(t *testing.T) {
 	if err := FuncStack(m, 1, func(int, Instr, []ValType, bool) {}); err != nil {
 		t.Errorf("FuncStack after an import: %v", err)
 	}
+}
+
+// TestValidateHostile validates modules made to make the validation
+// algorithm spend memory or time out of proportion with their size: it
+// must refuse or accept them cheaply.
+func TestValidateHostile(t *testing.T) {
+	many := func(n int, in ...Instr) []Instr {
+		var out []Instr
+		for i := 0; i < n; i++ {
+			out = append(out, in...)
+		}
+		return out
+	}
+	wide := make([]ValType, maxFuncTypeArity)
+	for i := range wide {
+		wide[i] = I64
+	}
+	withTypes := func(m *Module) *Module {
+		m.Types = append(m.Types, FuncType{Results: wide}, FuncType{Params: wide})
+		m.Funcs = append(m.Funcs, 2, 3) // functions 1 and 2: [] -> wide, wide -> []
+		m.Code = append(m.Code, Code{Body: cat(0x00, 0x0b)}, Code{Body: cat(0x0b)})
+		return m
+	}
+	void := FuncType{}
+	tests := []struct {
+		name     string
+		m        *Module
+		contains string // "" for valid
+	}{
+		{"wide results pile up", withTypes(fn(void, nil, many(2000, Instr{Op: OpCall, X: 1})...)),
+			"operand stack deeper than 1048576 values"},
+		{"wide calls in unreachable code", withTypes(fn(void, nil, append([]Instr{{Op: OpUnreachable}},
+			many(200000, Instr{Op: OpCall, X: 2})...)...)), ""},
+		{"br_table of many labels", withTypes(fn(void, nil, BlockInstr(OpBlock, 2), BlockInstr(OpBlock, 2),
+			Instr{Op: OpCall, X: 1}, i32c(0), Instr{Op: OpBrTable, Labels: make([]uint32, 200000), X: 1},
+			Instr{Op: OpEnd}, Instr{Op: OpEnd}, Instr{Op: OpCall, X: 2})), ""},
+		{"br_table alternating labels", withTypes(fn(void, nil, BlockInstr(OpBlock, 2), BlockInstr(OpBlock, 2),
+			Instr{Op: OpCall, X: 1}, i32c(0), Instr{Op: OpBrTable, Labels: alternating(200000), X: 1},
+			Instr{Op: OpEnd}, Instr{Op: OpEnd}, Instr{Op: OpCall, X: 2})), ""},
+		{"deep nesting", fn(void, nil, many(maxNesting, BlockInstr(OpBlock, BlockEmpty))...),
+			"blocks nested deeper than 1048576"},
+		{"wide type", func() *Module {
+			m := fn(void, nil)
+			m.Types = append(m.Types, FuncType{Params: append(wide, I32)})
+			return m
+		}(), "1001 parameters and 0 results"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			err := Validate(tc.m)
+			runtime.ReadMemStats(&after)
+			if tc.contains == "" && err != nil {
+				t.Errorf("Validate: %v", err)
+			}
+			if tc.contains != "" && (err == nil || !strings.Contains(err.Error(), tc.contains)) {
+				t.Errorf("Validate: %v; want an error with %q", err, tc.contains)
+			}
+			// A frame of the control stack takes 16 bytes for the 2 of
+			// a block instruction, and the operand stack is limited to a
+			// MiB; growing them by append allocates about five times
+			// that in all.
+			size := len(tc.m.Code[0].Body)
+			if n := after.TotalAlloc - before.TotalAlloc; n > 64*uint64(size)+8*maxOperandStack {
+				t.Errorf("Validate of a %d-byte body allocated %d bytes", size, n)
+			}
+		})
+	}
+}
+
+// alternating returns n labels alternating between 0 and 1.
+func alternating(n int) []uint32 {
+	l := make([]uint32, n)
+	for i := range l {
+		l[i] = uint32(i % 2)
+	}
+	return l
 }
