@@ -164,7 +164,7 @@ func (s *State) pollReady(subs []subscription, events []byte) (int, pollWaitFor)
 		default: // reading standard input
 			ready = s.stdin.poll()
 			wait.stdin = !ready
-			nbytes = uint64(len(s.stdin.pending))
+			nbytes = uint64(s.stdin.pending())
 			if ready && nbytes == 0 {
 				flags = eventrwflagHangup
 			}
@@ -205,15 +205,16 @@ func (s *State) pollWait(ctx context.Context, wait pollWaitFor) {
 		defer t.Stop()
 		timer = t.C
 	}
-	var stdin <-chan chunk
+	var stdin <-chan struct{}
 	if wait.stdin {
-		stdin = s.stdin.channel()
+		stdin = s.stdin.arrived
 	}
 	select {
 	case <-timer:
-	case c := <-stdin:
-		s.stdin.accept(c)
+	case <-stdin:
 	case <-ctx.Done():
 		interrupt(ctx, "poll_oneoff")
+	case <-s.suspend:
+		panic(suspended{})
 	}
 }

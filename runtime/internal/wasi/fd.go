@@ -3,8 +3,6 @@ package wasi
 import (
 	"context"
 	"encoding/binary"
-	"errors"
-	"io"
 	"math"
 )
 
@@ -109,13 +107,13 @@ func fdRead(s *State, ctx context.Context, m Memory, p []uint64) Errno {
 			return ErrnoAgain
 		}
 	} else {
-		in.wait(ctx)
+		in.wait(ctx, s.suspend)
 	}
-	if len(in.pending) == 0 && in.err != nil && !errors.Is(in.err, io.EOF) {
+	if in.failed() {
 		return ErrnoIO
 	}
 	n := 0
-	for i := 0; i < count && len(in.pending) > 0; i++ {
+	for i := 0; i < count && in.pending() > 0; i++ {
 		n += in.read(iovecBuffer(m, raw, i))
 	}
 	putU32(m, uint32(p[3]), uint32(n))

@@ -49,11 +49,14 @@ func (f *Func) Call(ctx context.Context, s *State, m Memory, stack []uint64) {
 
 func (f *Func) call(ctx context.Context, s *State, m Memory, stack []uint64) (errno Errno) {
 	defer func() {
-		if r := recover(); r != nil {
-			if _, ok := r.(fault); !ok {
-				panic(r)
-			}
+		switch r := recover(); r.(type) {
+		case nil:
+		case fault:
 			errno = ErrnoFault
+		case suspended:
+			errno = Suspended
+		default:
+			panic(r)
 		}
 	}()
 	return f.impl(s, ctx, m, stack)
@@ -200,7 +203,16 @@ func procExit(_ *State, _ context.Context, _ Memory, p []uint64) Errno {
 // procRaise is unsupported: a program cannot signal itself.
 func procRaise(*State, context.Context, Memory, []uint64) Errno { return ErrnoNosys }
 
-func schedYield(*State, context.Context, Memory, []uint64) Errno { return ErrnoSuccess }
+// schedYield is a suspension point: it answers Suspended when a
+// suspension has been requested.
+func schedYield(s *State, _ context.Context, _ Memory, _ []uint64) Errno {
+	select {
+	case <-s.suspend:
+		return Suspended
+	default:
+		return ErrnoSuccess
+	}
+}
 
 func randomGet(s *State, _ context.Context, m Memory, p []uint64) Errno {
 	if _, err := io.ReadFull(s.random, view(m, uint32(p[0]), uint64(uint32(p[1])))); err != nil {

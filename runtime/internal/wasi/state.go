@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -55,18 +56,38 @@ type State struct {
 	// rather than touch the readers and writers, which the runtime's
 	// caller may be reusing.
 	closed atomic.Bool
+	// suspend is closed by RequestSuspend.
+	suspend     chan struct{}
+	suspendOnce sync.Once
+}
+
+// Suspended is not a WASI errno. A function that is a suspension point
+// (fd_read and poll_oneoff when they would block, sched_yield) answers it
+// when a suspension has been requested: the call has had no effect, the
+// runtime unwinds the program, and the call is made again on resume.
+const Suspended Errno = 0xffff
+
+// suspended is raised (as a panic) inside a blocking wait when a
+// suspension is requested; Call turns it into Suspended.
+type suspended struct{}
+
+// RequestSuspend asks the blocking functions to answer Suspended rather
+// than wait. It may be called from any goroutine, more than once.
+func (s *State) RequestSuspend() {
+	s.suspendOnce.Do(func() { close(s.suspend) })
 }
 
 // New returns the state of a fresh instance.
 func New(cfg Config) *State {
 	s := &State{
-		args:   nulTerminated(cfg.Args),
-		env:    nulTerminated(cfg.Env),
-		stdin:  newInput(cfg.Stdin),
-		stdout: orDiscard(cfg.Stdout),
-		stderr: orDiscard(cfg.Stderr),
-		random: cfg.Random,
-		now:    cfg.Now,
+		args:    nulTerminated(cfg.Args),
+		env:     nulTerminated(cfg.Env),
+		stdin:   newInput(cfg.Stdin),
+		stdout:  orDiscard(cfg.Stdout),
+		stderr:  orDiscard(cfg.Stderr),
+		random:  cfg.Random,
+		now:     cfg.Now,
+		suspend: make(chan struct{}),
 	}
 	if s.random == nil {
 		s.random = rand.Reader

@@ -1,0 +1,221 @@
+package wasi
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// snapshotVersion is the version of the encoding AppendSnapshot writes.
+const snapshotVersion = 1
+
+// Limits on what a snapshot may hold, so that a hostile one cannot make
+// ParseSnapshot allocate much. They are far above what Gate itself writes.
+const (
+	maxSnapshotStrings = 1 << 16
+	maxSnapshotStdin   = 1 << 20
+)
+
+// stdin states in a snapshot.
+const (
+	stdinOpen   = 0
+	stdinEnded  = 1 // the host's stream reached its end
+	stdinFailed = 2 // the host's stream failed
+)
+
+// Snapshot is what a suspended instance's ABI state carries into its
+// snapshot: what the program was given, its clock, its descriptors, and
+// the bytes of standard input that the host had read and the program had
+// not.
+type Snapshot struct {
+	Args, Env []string
+	// Monotonic is the program's monotonic clock at suspension, in
+	// nanoseconds (it starts at one second).
+	Monotonic uint64
+	FdFlags   [3]uint16
+	FdClosed  [3]bool
+	Stdin     []byte
+	// StdinState is stdinOpen, stdinEnded or stdinFailed.
+	StdinState byte
+}
+
+// Snapshot returns the state to carry into a snapshot. Call it once the
+// program has unwound: nothing else may use the state meanwhile.
+func (s *State) Snapshot() Snapshot {
+	snap := Snapshot{Monotonic: s.monotonic()}
+	for _, a := range s.args {
+		snap.Args = append(snap.Args, string(a[:len(a)-1]))
+	}
+	for _, e := range s.env {
+		snap.Env = append(snap.Env, string(e[:len(e)-1]))
+	}
+	for i, f := range s.fds {
+		snap.FdFlags[i], snap.FdClosed[i] = f.flags, f.closed
+	}
+	pending, err := s.stdin.snapshot()
+	snap.Stdin = pending
+	switch {
+	case errors.Is(err, io.EOF):
+		snap.StdinState = stdinEnded
+	case err != nil:
+		snap.StdinState = stdinFailed
+	}
+	return snap
+}
+
+// Restore returns the state of an instance resumed from snap. The
+// program keeps its arguments, environment, clock and descriptors; cfg
+// gives the new host's streams (its Args and Env are ignored). Bytes of
+// standard input pending in snap come before cfg.Stdin.
+func Restore(cfg Config, snap Snapshot) (*State, error) {
+	if snap.Monotonic < uint64(time.Second) || snap.Monotonic > 1<<62 {
+		return nil, fmt.Errorf("monotonic clock of %d ns is out of range", snap.Monotonic)
+	}
+	cfg.Args, cfg.Env = snap.Args, snap.Env
+	s := New(cfg)
+	s.start = time.Now().Add(-time.Duration(snap.Monotonic - uint64(time.Second)))
+	for i := range s.fds {
+		s.fds[i] = fdState{closed: snap.FdClosed[i], flags: snap.FdFlags[i]}
+	}
+	var ended error
+	switch snap.StdinState {
+	case stdinOpen:
+	case stdinEnded:
+		ended = io.EOF
+	case stdinFailed:
+		ended = errors.New("standard input failed before the snapshot")
+	default:
+		return nil, fmt.Errorf("unknown standard input state %d", snap.StdinState)
+	}
+	if s.fds[fdStdin].closed {
+		ended = io.EOF
+	}
+	s.stdin = restoredInput(cfg.Stdin, snap.Stdin, ended)
+	return s, nil
+}
+
+// AppendBinary appends the encoding of snap to b: a version byte, then
+// length-prefixed (uvarint) strings and bytes and uvarint numbers.
+func (snap *Snapshot) AppendBinary(b []byte) []byte {
+	b = append(b, snapshotVersion)
+	for _, strs := range [][]string{snap.Args, snap.Env} {
+		b = binary.AppendUvarint(b, uint64(len(strs)))
+		for _, s := range strs {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+	}
+	b = binary.AppendUvarint(b, snap.Monotonic)
+	for i := range snap.FdFlags {
+		closed := byte(0)
+		if snap.FdClosed[i] {
+			closed = 1
+		}
+		b = append(b, closed)
+		b = binary.AppendUvarint(b, uint64(snap.FdFlags[i]))
+	}
+	b = append(b, snap.StdinState)
+	b = binary.AppendUvarint(b, uint64(len(snap.Stdin)))
+	return append(b, snap.Stdin...)
+}
+
+// ParseSnapshot decodes what AppendBinary wrote, checking every field.
+func ParseSnapshot(data []byte) (Snapshot, error) {
+	d := decoder{data: data}
+	var snap Snapshot
+	if v := d.byte("version"); d.err == nil && v != snapshotVersion {
+		return snap, fmt.Errorf("WASI state: version %d, this Gate reads %d", v, snapshotVersion)
+	}
+	snap.Args = d.strings("arguments")
+	snap.Env = d.strings("environment")
+	snap.Monotonic = d.uvarint("monotonic clock", 1<<62)
+	for i := range snap.FdFlags {
+		switch d.byte("descriptor state") {
+		case 0:
+		case 1:
+			snap.FdClosed[i] = true
+		default:
+			d.fail(fmt.Errorf("descriptor %d: bad closed flag", i))
+		}
+		snap.FdFlags[i] = uint16(d.uvarint("descriptor flags", fdflagAppend|fdflagNonblock))
+	}
+	snap.StdinState = d.byte("standard input state")
+	snap.Stdin = d.bytes("standard input", maxSnapshotStdin)
+	if d.err == nil && len(d.data) > 0 {
+		d.fail(fmt.Errorf("%d bytes after the end", len(d.data)))
+	}
+	if d.err != nil {
+		return Snapshot{}, fmt.Errorf("WASI state: %w", d.err)
+	}
+	return snap, nil
+}
+
+// decoder reads a snapshot with a sticky error.
+type decoder struct {
+	data []byte
+	err  error
+}
+
+func (d *decoder) fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+	d.data = nil
+}
+
+func (d *decoder) byte(what string) byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.data) == 0 {
+		d.fail(fmt.Errorf("%s: %w", what, io.ErrUnexpectedEOF))
+		return 0
+	}
+	b := d.data[0]
+	d.data = d.data[1:]
+	return b
+}
+
+func (d *decoder) uvarint(what string, max uint64) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.data)
+	switch {
+	case n == 0:
+		d.fail(fmt.Errorf("%s: %w", what, io.ErrUnexpectedEOF))
+	case n < 0:
+		d.fail(fmt.Errorf("%s: malformed number", what))
+	case v > max:
+		d.fail(fmt.Errorf("%s: %d exceeds %d", what, v, max))
+	default:
+		d.data = d.data[n:]
+		return v
+	}
+	return 0
+}
+
+func (d *decoder) bytes(what string, max int) []byte {
+	n := d.uvarint(what+" length", uint64(max))
+	if d.err != nil {
+		return nil
+	}
+	if uint64(len(d.data)) < n {
+		d.fail(fmt.Errorf("%s: %d bytes, %d left: %w", what, n, len(d.data), io.ErrUnexpectedEOF))
+		return nil
+	}
+	b := append([]byte(nil), d.data[:n]...)
+	d.data = d.data[n:]
+	return b
+}
+
+func (d *decoder) strings(what string) []string {
+	count := d.uvarint(what+" count", maxSnapshotStrings)
+	var strs []string
+	for i := uint64(0); i < count && d.err == nil; i++ {
+		strs = append(strs, string(d.bytes(what, len(d.data))))
+	}
+	return strs
+}
