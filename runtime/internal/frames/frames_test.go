@@ -1,0 +1,166 @@
+package frames
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// sample is a stack as a program of three nested calls would save it:
+// innermost first.
+func sample() *Stack {
+	var s Stack
+	s.Save(I32, 0xdead_beef_0000_0007) // upper half is garbage
+	s.Save(F64, 0x4009_21fb_5444_2d18)
+	s.SaveFrame(7, 3)
+	s.SaveFrame(5, 1) // a frame without values
+	s.Save(I64, 1<<63)
+	s.Save(F32, 0x3f80_0000)
+	s.SaveFrame(2, 12)
+	return &s
+}
+
+func TestRoundTripAndRewind(t *testing.T) {
+	s := sample()
+	if s.Frames[0].Values[0] != 7 {
+		t.Errorf("saved i32 %#x, want the low 32 bits only", s.Frames[0].Values[0])
+	}
+	parsed, err := Parse(s.AppendBinary(nil))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if !reflect.DeepEqual(parsed.Frames, s.Frames) {
+		t.Fatalf("parsed %+v, want %+v", parsed.Frames, s.Frames)
+	}
+	r, err := NewRewinder(parsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Outermost first.
+	steps := []struct {
+		fn, point uint32
+		loads     []Type
+		values    []uint64
+	}{
+		{2, 12, []Type{I64, F32}, []uint64{1 << 63, 0x3f80_0000}},
+		{5, 1, nil, nil},
+		{7, 3, []Type{I32, F64}, []uint64{7, 0x4009_21fb_5444_2d18}},
+	}
+	for _, step := range steps {
+		point, err := r.RestoreFrame(step.fn)
+		if err != nil || point != step.point {
+			t.Fatalf("RestoreFrame(%d) = %d, %v; want %d", step.fn, point, err, step.point)
+		}
+		for i, typ := range step.loads {
+			v, err := r.Load(typ)
+			if err != nil || v != step.values[i] {
+				t.Fatalf("function %d: Load(%v) = %#x, %v; want %#x", step.fn, typ, v, err, step.values[i])
+			}
+		}
+	}
+	if err := r.Done(); err != nil {
+		t.Errorf("Done: %v", err)
+	}
+}
+
+// TestRewindMismatch checks that code which does not match the frames is
+// stopped with an error that says how.
+func TestRewindMismatch(t *testing.T) {
+	cases := []struct {
+		name string
+		run  func(r *Rewinder) error
+		want string
+	}{
+		{"wrong function", func(r *Rewinder) error { _, err := r.RestoreFrame(3); return err }, "frame of function 2 restored by function 3"},
+		{"load outside a frame", func(r *Rewinder) error { _, err := r.Load(I32); return err }, "outside a frame"},
+		{"wrong type", func(r *Rewinder) error {
+			r.RestoreFrame(2)
+			_, err := r.Load(I32)
+			return err
+		}, "loads value 0 as i32, its frame holds i64"},
+		{"too many loads", func(r *Rewinder) error {
+			r.RestoreFrame(2)
+			r.Load(I64)
+			r.Load(F32)
+			_, err := r.Load(I32)
+			return err
+		}, "loads 3 values, its frame holds 2"},
+		{"values left", func(r *Rewinder) error {
+			r.RestoreFrame(2)
+			r.Load(I64)
+			_, err := r.RestoreFrame(5)
+			return err
+		}, "restored 1 of the 2 values"},
+		{"frames left", func(r *Rewinder) error { return r.Done() }, "3 frames were not restored"},
+		{"too many frames", func(r *Rewinder) error {
+			for _, fn := range []uint32{2, 5, 7} {
+				r.RestoreFrame(fn)
+				for r.frame != nil && r.next < len(r.frame.Values) {
+					r.Load(r.frame.Types[r.next])
+				}
+			}
+			_, err := r.RestoreFrame(7)
+			return err
+		}, "all have been restored"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := NewRewinder(sample())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.run(r); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+	if _, err := NewRewinder(&Stack{}); err == nil {
+		t.Error("NewRewinder of an empty stack succeeded")
+	}
+	var open Stack
+	open.Save(I32, 1)
+	if _, err := NewRewinder(&open); err == nil {
+		t.Error("NewRewinder with a frame still being saved succeeded")
+	}
+}
+
+func TestParseRefuses(t *testing.T) {
+	valid := sample().AppendBinary(nil)
+	for n := range len(valid) {
+		if _, err := Parse(valid[:n]); err == nil {
+			t.Errorf("Parse of the first %d of %d bytes succeeded", n, len(valid))
+		}
+	}
+	cases := map[string][]byte{
+		"version 2":          {2, 0},
+		"trailing byte":      append(bytes.Clone(valid), 0),
+		"unknown value type": {1, 1, 0, 0, 1, 9, 0},
+		"i32 too large":      {1, 1, 0, 0, 1, 1, 0x80, 0x80, 0x80, 0x80, 0x10},
+		"huge frame count":   {1, 0xff, 0xff, 0x3f},
+		"huge value count":   {1, 1, 0, 0, 0xff, 0xff, 0x3f},
+		"malformed number":   {1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+	}
+	for name, data := range cases {
+		if _, err := Parse(data); err == nil {
+			t.Errorf("%s: Parse succeeded", name)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(sample().AppendBinary(nil))
+	f.Add([]byte{1, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse(data)
+		if err != nil {
+			return
+		}
+		if again := s.AppendBinary(nil); !bytes.Equal(again, data) {
+			// Non-minimal uvarints decode but re-encode shorter.
+			if s2, err := Parse(again); err != nil || !reflect.DeepEqual(s2.Frames, s.Frames) {
+				t.Fatalf("re-encoding changed the stack: %v", err)
+			}
+		}
+	})
+}
