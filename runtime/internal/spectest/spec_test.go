@@ -1,0 +1,89 @@
+package spectest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// suiteDir returns the directory of the spec suite, or skips the test
+// saying how to get it.
+func suiteDir(t *testing.T) string {
+	t.Helper()
+	dir := Dir()
+	if files, _ := Files(dir); len(files) == 0 {
+		t.Skipf("WebAssembly spec suite not found in %q: set GATE_SPEC_DIR to a directory holding json/NAME/NAME.json "+
+			"and the .wasm files beside them (github.com/WebAssembly/testsuite converted by wabt's wast2json; "+
+			"by default ../shared/spec beside the repository root)", dir)
+	}
+	return dir
+}
+
+// report logs the counts of a run, per file and in total.
+func report(t *testing.T, res *Result, took time.Duration) {
+	t.Helper()
+	var b strings.Builder
+	for _, f := range res.Files {
+		fmt.Fprintf(&b, "%-40s passed %6d  failed %4d  skipped %4d\n", f.Name, f.Passed, f.Failed, f.Skipped)
+	}
+	types := make([]string, 0, len(res.ByType))
+	for k := range res.ByType {
+		types = append(types, k)
+	}
+	sort.Strings(types)
+	for _, k := range types {
+		c := res.ByType[k]
+		fmt.Fprintf(&b, "%-40s passed %6d  failed %4d  skipped %4d\n", k, c.Passed, c.Failed, c.Skipped)
+	}
+	fmt.Fprintf(&b, "%-40s passed %6d  failed %4d  skipped %4d  (%d commands, %d files, %v)",
+		"TOTAL", res.Total.Passed, res.Total.Failed, res.Total.Skipped, res.Total.Total(), len(res.Files), took.Round(time.Millisecond))
+	t.Log("\n" + b.String())
+}
+
+// TestSpec runs every command of the suite on the plain modules. It fails
+// on any failed command (commands in Known are counted as skipped when
+// they fail), and on any entry of Known whose command passes.
+func TestSpec(t *testing.T) {
+	dir := suiteDir(t)
+	start := time.Now()
+	res, err := Run(context.Background(), dir, Options{Known: Known})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report(t, res, time.Since(start))
+	text := 0
+	for _, f := range res.Files {
+		for _, o := range f.Skips {
+			if o.Message == textSkip {
+				text++
+				continue
+			}
+			t.Logf("skipped %v", o)
+		}
+	}
+	t.Logf("skipped %d commands whose module is in the text format", text)
+	for _, f := range res.Files {
+		for _, o := range f.Failures {
+			t.Errorf("failed %v", o)
+		}
+		for _, pos := range f.Stale {
+			t.Errorf("%s is in Known but passes: remove it (and from docs/CONFORMANCE.md)", pos)
+		}
+	}
+	if res.Total.Passed == 0 {
+		t.Error("no command passed")
+	}
+}
+
+// TestSpecTransformed runs the suite on the output of the suspendable
+// transform (package suspend), with the gate_suspend imports provided and
+// no suspension ever requested: every command that passes on the plain
+// modules must pass on the transformed ones.
+func TestSpecTransformed(t *testing.T) {
+	suiteDir(t)
+	t.Skip("package github.com/gate-wasm/gate/suspend does not export a Transform function yet: " +
+		"once it does, pass it as Options.Transform here")
+}
