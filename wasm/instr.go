@@ -433,7 +433,10 @@ func AppendInstr(b []byte, in *Instr) []byte {
 	}
 	switch info.imm {
 	case immBlock:
-		if bt := in.BlockType(); bt < 0 {
+		// BlockEmpty and value types take one byte; anything else is an
+		// s33, which decodes as the same number (and is refused where it
+		// is negative).
+		if bt := in.BlockType(); bt == BlockEmpty || bt >= -0x40 && bt < 0 && isValType(byte(bt+0x80)) {
 			b = append(b, byte(bt+0x80))
 		} else {
 			b = appendSigned(b, int64(bt))

@@ -238,6 +238,23 @@ func (c *context) checkTypes() error {
 			return invalid("type %d: %d parameters and %d results; at most %d of each (implementation limit)",
 				i, len(t.Params), len(t.Results), maxFuncTypeArity)
 		}
+		if err := checkValTypes(t.Params); err != nil {
+			return invalid("type %d: %v", i, err)
+		}
+		if err := checkValTypes(t.Results); err != nil {
+			return invalid("type %d: %v", i, err)
+		}
+	}
+	return nil
+}
+
+// checkValTypes checks value types, which only a Module built rather
+// than decoded can get wrong.
+func checkValTypes(ts []ValType) error {
+	for _, t := range ts {
+		if !isValType(byte(t)) {
+			return fmt.Errorf("%v is not a value type", t)
+		}
 	}
 	return nil
 }
@@ -251,9 +268,13 @@ func (c *context) checkImports() error {
 			_, err = c.typ(imp.Type)
 		case ExternTable:
 			err = checkLimitsOrder(imp.Table.Limits)
+			if !imp.Table.Elem.IsRef() {
+				err = fmt.Errorf("table element type %v is not a reference type", imp.Table.Elem)
+			}
 		case ExternMemory:
 			err = checkMemory(imp.Memory)
 		case ExternGlobal:
+			err = checkValTypes([]ValType{imp.Global.Type})
 		default:
 			err = fmt.Errorf("unknown kind %v", imp.Kind)
 		}
@@ -307,7 +328,11 @@ func (c *context) checkMemories() error {
 func (c *context) checkGlobals() error {
 	for i := range c.m.Globals {
 		g := &c.m.Globals[i]
-		if err := c.checkConst(g.Init, g.Type.Type); err != nil {
+		err := checkValTypes([]ValType{g.Type.Type})
+		if err == nil {
+			err = c.checkConst(g.Init, g.Type.Type)
+		}
+		if err != nil {
 			return invalid("global %d: %v", c.importedGlobalCount+i, err)
 		}
 	}
@@ -326,6 +351,9 @@ func (c *context) checkElements() error {
 func (c *context) checkElement(e *Element) error {
 	if !e.Type.IsRef() {
 		return fmt.Errorf("element type %v is not a reference type", e.Type)
+	}
+	if len(e.Funcs) > 0 && len(e.Exprs) > 0 {
+		return errors.New("a segment lists function indices or expressions, not both")
 	}
 	if len(e.Funcs) > 0 && e.Type != FuncRef {
 		return fmt.Errorf("type mismatch: function indices in a segment of %v", e.Type)

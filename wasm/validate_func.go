@@ -22,7 +22,7 @@ type funcValidator struct {
 	vals      []ValType
 	ctrls     []ctrlFrame
 	brChecked map[*ValType]brCheck // label types br_table checked; see checkedBefore
-	brTables  int                  // br_table instructions seen, to tell their checks apart
+	brTables  int                  // br_table instructions seen, to tell their checks apart; never reset
 	err       error
 
 	// Reused from function to function.
@@ -70,9 +70,10 @@ func (v *funcValidator) validate(funcIndex uint32, visit StackVisitor) error {
 	if err != nil {
 		return invalid("function %d: %v", funcIndex, err)
 	}
-	v.setLocals(ft, code)
+	if err := v.setLocals(ft, code); err != nil {
+		return invalid("function %d: %v", funcIndex, err)
+	}
 	v.vals, v.ctrls, v.err = v.vals[:0], v.ctrls[:0], nil
-	clear(v.brChecked)
 	v.pushCtrl(OpBlock, funcBlock, nil)
 
 	v.r = reader{b: code.Body, base: code.Offset}
@@ -100,14 +101,18 @@ func (v *funcValidator) validate(funcIndex uint32, visit StackVisitor) error {
 	return r.err
 }
 
-func (v *funcValidator) setLocals(ft *FuncType, code *Code) {
+func (v *funcValidator) setLocals(ft *FuncType, code *Code) error {
 	v.params, v.locals, v.results = ft.Params, code.Locals, ft.Results
 	v.ends = v.ends[:0]
 	n := uint64(len(ft.Params))
 	for _, l := range code.Locals {
+		if !isValType(byte(l.Type)) {
+			return fmt.Errorf("local type %v is not a value type", l.Type)
+		}
 		n += uint64(l.Count)
 		v.ends = append(v.ends, n)
 	}
+	return nil
 }
 
 func (v *funcValidator) local(x uint32) (ValType, error) {
@@ -258,6 +263,9 @@ func (v *funcValidator) blockType(bt BlockType) (params, results []ValType) {
 		return nil, nil
 	}
 	if t, ok := bt.Result(); ok {
+		if single[byte(t)] == nil {
+			v.failf("malformed block type %d", int64(bt))
+		}
 		return nil, single[byte(t)]
 	}
 	x, ok := bt.TypeIndex()
@@ -285,6 +293,7 @@ func (v *funcValidator) instr(in *Instr) {
 		}
 		if in.Op == OpMemoryInit {
 			v.fail(v.ctx.hasData(in.X))
+			v.needDataCount()
 		}
 		v.popVals(info.params)
 		v.pushVals(info.results)
@@ -505,6 +514,9 @@ func (v *funcValidator) variable(in *Instr) {
 			v.popExpect(g.Type)
 		}
 	case OpRefNull:
+		if t := ValType(in.X); !t.IsRef() {
+			v.failf("%v is not a reference type", t)
+		}
 		v.push(ValType(in.X))
 	case OpRefIsNull:
 		if t := v.pop(); t != Unknown && !t.IsRef() {
@@ -520,6 +532,7 @@ func (v *funcValidator) variable(in *Instr) {
 		v.push(FuncRef)
 	case OpDataDrop:
 		v.fail(c.hasData(in.X))
+		v.needDataCount()
 	case OpElemDrop:
 		_, err := c.elemType(in.X)
 		v.fail(err)
@@ -578,6 +591,15 @@ func (v *funcValidator) table(in *Instr) {
 }
 
 var threeI32 = []ValType{I32, I32, I32}
+
+// needDataCount checks what the binary format requires of memory.init
+// and data.drop, for a Module built rather than decoded: the data count
+// section, where there are data segments (see crossCheck in Decode).
+func (v *funcValidator) needDataCount() {
+	if m := v.ctx.m; !m.HasDataCount && len(m.Data) > 0 {
+		v.fail(errors.New("data count section required (Module.HasDataCount) where there are data segments"))
+	}
+}
 
 // simd types the SIMD instructions: all have a fixed signature, and some
 // access memory or name lanes.

@@ -160,6 +160,23 @@ func TestValidateModule(t *testing.T) {
 			m.Exports = []Export{{"f", ExternFunc, 0}}
 			m.Code[0].Body = EncodeBody([]Instr{{Op: OpRefFunc, X: 0}, {Op: OpDrop}, {Op: OpEnd}})
 		}, ""},
+		{"built with a bad value type", func(m *Module) { m.Types[1].Results = []ValType{0x40} }, "type 1: type 0x40 is not a value type"},
+		{"built with a bad local type", func(m *Module) { m.Code[0].Locals = []LocalDecl{{1, Unknown}} }, "local type unknown is not a value type"},
+		{"built with a bad global type", func(m *Module) { m.Globals[0].Type.Type = 0x60 }, "global 0: type 0x60 is not a value type"},
+		{"built with a bad table import", func(m *Module) {
+			m.Imports = []Import{{Kind: ExternTable, Table: TableType{Elem: I32}}}
+		}, "table element type i32 is not a reference type"},
+		{"built with a bad block type", func(m *Module) {
+			m.Code[0].Body = EncodeBody([]Instr{BlockInstr(OpBlock, -100), {Op: OpEnd}, {Op: OpEnd}})
+		}, "malformed block type -100"},
+		{"built with a bad ref.null", func(m *Module) {
+			m.Code[0].Body = EncodeBody([]Instr{{Op: OpRefNull, X: uint32(I32)}, {Op: OpDrop}, {Op: OpEnd}})
+		}, "malformed reference type 0x7f"}, // EncodeBody writes it, but it does not decode
+		{"segment of both forms", func(m *Module) { m.Elements[0].Exprs = [][]byte{{0xd2, 0, 0x0b}} }, "not both"},
+		{"data count missing", func(m *Module) {
+			m.HasDataCount, m.DataCount = false, 0
+			m.Code[0].Body = EncodeBody([]Instr{{Op: OpDataDrop, X: 0}, {Op: OpEnd}})
+		}, "data count section required"},
 		{"undeclared reference", func(m *Module) {
 			m.Elements = nil
 			m.Code[0].Body = EncodeBody([]Instr{{Op: OpRefFunc, X: 0}, {Op: OpDrop}, {Op: OpEnd}})
@@ -180,8 +197,9 @@ func TestValidateModule(t *testing.T) {
 				t.Fatalf("Validate passes; want %q", tc.contains)
 			}
 			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("error %v (%T) is not a *ValidationError", err, err)
+			var fe *FormatError
+			if !errors.As(err, &ve) && !errors.As(err, &fe) {
+				t.Fatalf("error %v (%T) is neither a *ValidationError nor a *FormatError", err, err)
 			}
 			if !strings.Contains(err.Error(), tc.contains) {
 				t.Errorf("error %q does not contain %q", err, tc.contains)
