@@ -1,0 +1,610 @@
+package suspend
+
+import (
+	"fmt"
+
+	"github.com/gate-wasm/gate/wasm"
+)
+
+// maxLocals bounds the locals of an instrumented function: every local is
+// saved and loaded by code of its own at a suspension.
+const maxLocals = 1 << 16
+
+// function is the state of the instrumentation of one function.
+type function struct {
+	t      *transformer
+	fidx   uint32 // index in the output
+	typ    wasm.FuncType
+	locals []wasm.ValType // params, then declared, then added
+	nDecl  int            // params + declared locals
+	noSave map[uint32]bool
+
+	instrs   []wasm.Instr
+	stacks   [][]wasm.ValType // stack before block, loop, if and call sites
+	end      []int            // for block, loop, if: the pc of its end
+	els      []int            // for if: the pc of its else, or -1
+	point    []uint32         // call sites and loops: their suspension point
+	contains []bool           // block, loop, if: contains a suspension point
+	thenLo   []uint32         // if: the first point of the then arm
+	thenHi   []uint32         // if: the last point of the then arm
+
+	entryPoint uint32 // 0 if the function has no entry check site
+
+	pointLocal uint32
+	tv, t64    int64 // scratch locals for v128 values, or -1
+	temps      map[wasm.ValType][]uint32
+
+	out   []wasm.Instr
+	depth int // open labels in out, the function's own excluded
+}
+
+func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wasm.Instr, decls []wasm.LocalDecl) (wasm.Code, error) {
+	ft, ok := t.in.FuncType(fidx)
+	if !ok {
+		return wasm.Code{}, fmt.Errorf("no type")
+	}
+	f := &function{t: t, fidx: t.fn(fidx), typ: ft, instrs: instrs, tv: -1, t64: -1,
+		noSave: map[uint32]bool{}, temps: map[wasm.ValType][]uint32{}}
+	f.locals = append(f.locals, ft.Params...)
+	for _, d := range decls {
+		if uint64(len(f.locals))+uint64(d.Count) > maxLocals {
+			return wasm.Code{}, fmt.Errorf("more than %d locals", maxLocals)
+		}
+		for range d.Count {
+			f.locals = append(f.locals, d.Type)
+		}
+	}
+	f.nDecl = len(f.locals)
+	f.pointLocal = f.newLocal(wasm.I32)
+	f.noSave[f.pointLocal] = true
+
+	n := len(instrs)
+	f.stacks = make([][]wasm.ValType, n)
+	f.end = make([]int, n)
+	f.els = make([]int, n)
+	f.point = make([]uint32, n)
+	f.contains = make([]bool, n)
+	f.thenLo = make([]uint32, n)
+	f.thenHi = make([]uint32, n)
+
+	// Structure and points.
+	next := uint32(1)
+	for _, in := range instrs {
+		if in.Op == wasm.OpCall || in.Op == wasm.OpCallIndirect {
+			f.entryPoint = next
+			next++
+			break
+		}
+	}
+	type open struct {
+		pc    int
+		first uint32
+	}
+	var opens []open
+	for pc, in := range instrs {
+		switch in.Op {
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
+			f.els[pc] = -1
+			opens = append(opens, open{pc, next})
+			if in.Op == wasm.OpLoop {
+				f.point[pc] = next
+				next++
+			}
+		case wasm.OpElse:
+			if len(opens) > 0 {
+				o := opens[len(opens)-1]
+				f.els[o.pc] = pc
+				f.thenLo[o.pc], f.thenHi[o.pc] = o.first, next-1
+			}
+		case wasm.OpEnd:
+			if len(opens) > 0 {
+				o := opens[len(opens)-1]
+				opens = opens[:len(opens)-1]
+				f.end[o.pc] = pc
+				f.contains[o.pc] = next > o.first
+				if instrs[o.pc].Op == wasm.OpIf && f.els[o.pc] < 0 {
+					f.thenLo[o.pc], f.thenHi[o.pc] = o.first, next-1
+				}
+			}
+		case wasm.OpCall:
+			if t.maySuspend(in.X) {
+				f.point[pc] = next
+				next++
+			}
+		case wasm.OpCallIndirect:
+			f.point[pc] = next
+			next++
+		}
+	}
+
+	// Operand stacks.
+	err := wasm.FuncStack(stackMod, fidx, func(pc int, in wasm.Instr, stack []wasm.ValType, unreachable bool) {
+		switch in.Op {
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf, wasm.OpCall, wasm.OpCallIndirect:
+			if pc < n {
+				f.stacks[pc] = append([]wasm.ValType(nil), stack...)
+			}
+		}
+	})
+	if err != nil {
+		return wasm.Code{}, err
+	}
+	for pc, in := range instrs {
+		switch in.Op {
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf, wasm.OpCall, wasm.OpCallIndirect:
+			for _, vt := range f.stacks[pc] {
+				if vt == wasm.Unknown {
+					return wasm.Code{}, fmt.Errorf("instruction %d: unknown operand type in reachable code", pc)
+				}
+			}
+		}
+	}
+
+	// Body: block $U <entry check> <body> return end <unwind tail>.
+	f.emit(wasm.BlockInstr(wasm.OpBlock, wasm.BlockEmpty))
+	if f.entryPoint != 0 {
+		f.checkSite(f.entryPoint, nil)
+	}
+	f.body(0, n-1, 0, 0, nil, ft.Results)
+	f.emit(wasm.Instr{Op: wasm.OpReturn}, wasm.Instr{Op: wasm.OpEnd})
+	for i := range uint32(len(f.locals)) {
+		if f.noSave[i] || f.locals[i].IsRef() {
+			continue
+		}
+		f.emit(local(wasm.OpLocalGet, i))
+		f.save(f.locals[i])
+	}
+	f.emit(i32c(int32(f.fidx)), local(wasm.OpLocalGet, f.pointLocal), f.call(impSaveFrame))
+	f.zeros(ft.Results)
+	f.emit(wasm.Instr{Op: wasm.OpEnd})
+	body := f.out
+
+	// Prologue: rewind the frame's locals.
+	f.out = nil
+	f.emit(f.isRewinding()...)
+	f.emit(wasm.BlockInstr(wasm.OpIf, wasm.BlockEmpty))
+	f.emit(i32c(int32(f.fidx)), f.call(impRestoreFrame), local(wasm.OpLocalSet, f.pointLocal))
+	for i := len(f.locals) - 1; i >= 0; i-- {
+		if f.noSave[uint32(i)] {
+			continue
+		}
+		f.load(f.locals[i])
+		f.emit(local(wasm.OpLocalSet, uint32(i)))
+	}
+	f.emit(wasm.Instr{Op: wasm.OpEnd})
+	all := append(f.out, body...)
+
+	code := wasm.Code{Locals: append([]wasm.LocalDecl(nil), decls...), Body: wasm.EncodeBody(all)}
+	for _, lt := range f.locals[f.nDecl:] {
+		if k := len(code.Locals) - 1; k >= len(decls) && code.Locals[k].Type == lt {
+			code.Locals[k].Count++
+		} else {
+			code.Locals = append(code.Locals, wasm.LocalDecl{Count: 1, Type: lt})
+		}
+	}
+	return code, nil
+}
+
+// maySuspend reports whether a call to function i (of the input) is a call
+// site.
+func (t *transformer) maySuspend(i uint32) bool {
+	if i < t.numImpFuncs {
+		return t.blocking[i]
+	}
+	return int(i) < len(t.instrumented) && t.instrumented[i]
+}
+
+func (f *function) newLocal(vt wasm.ValType) uint32 {
+	f.locals = append(f.locals, vt)
+	return uint32(len(f.locals) - 1)
+}
+
+// tempsFor returns scratch locals for values of types ts, distinct from
+// each other (but shared with other sites).
+func (f *function) tempsFor(ts []wasm.ValType) []uint32 {
+	used := map[wasm.ValType]int{}
+	out := make([]uint32, len(ts))
+	for i, vt := range ts {
+		k := used[vt]
+		used[vt]++
+		for len(f.temps[vt]) <= k {
+			f.temps[vt] = append(f.temps[vt], f.newLocal(vt))
+		}
+		out[i] = f.temps[vt][k]
+	}
+	return out
+}
+
+func (f *function) scratchV128() uint32 {
+	if f.tv < 0 {
+		f.tv = int64(f.newLocal(wasm.V128))
+		f.noSave[uint32(f.tv)] = true
+	}
+	return uint32(f.tv)
+}
+
+func (f *function) scratchI64() uint32 {
+	if f.t64 < 0 {
+		f.t64 = int64(f.newLocal(wasm.I64))
+		f.noSave[uint32(f.t64)] = true
+	}
+	return uint32(f.t64)
+}
+
+func (f *function) emit(ins ...wasm.Instr) {
+	for _, in := range ins {
+		switch in.Op {
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
+			f.depth++
+		case wasm.OpEnd:
+			f.depth--
+		}
+		f.out = append(f.out, in)
+	}
+}
+
+func local(op wasm.Opcode, i uint32) wasm.Instr { return wasm.Instr{Op: op, X: i} }
+func i32c(v int32) wasm.Instr                    { return wasm.Instr{Op: wasm.OpI32Const, Imm: uint64(uint32(v))} }
+func op(o wasm.Opcode) wasm.Instr                { return wasm.Instr{Op: o} }
+
+func (f *function) call(imp int) wasm.Instr {
+	return wasm.Instr{Op: wasm.OpCall, X: f.t.firstImport + uint32(imp)}
+}
+
+func (f *function) isRewinding() []wasm.Instr {
+	return []wasm.Instr{{Op: wasm.OpGlobalGet, X: f.t.stateGlobal}, i32c(StateRewinding), op(wasm.OpI32Eq)}
+}
+
+func (f *function) pointIs(k uint32) []wasm.Instr {
+	return []wasm.Instr{local(wasm.OpLocalGet, f.pointLocal), i32c(int32(k)), op(wasm.OpI32Eq)}
+}
+
+func (f *function) setState(s int32) {
+	f.emit(i32c(s), wasm.Instr{Op: wasm.OpGlobalSet, X: f.t.stateGlobal})
+}
+
+// brU branches to the unwind tail, with point k.
+func (f *function) brU(k uint32) {
+	f.emit(i32c(int32(k)), local(wasm.OpLocalSet, f.pointLocal), wasm.Instr{Op: wasm.OpBr, X: uint32(f.depth - 1)})
+}
+
+func (f *function) ifType(params, results []wasm.ValType) wasm.Instr {
+	return wasm.BlockInstr(wasm.OpIf, f.t.blockType(params, results))
+}
+
+func (f *function) zeros(ts []wasm.ValType) {
+	for _, vt := range ts {
+		switch vt {
+		case wasm.I32:
+			f.emit(op(wasm.OpI32Const))
+		case wasm.I64:
+			f.emit(op(wasm.OpI64Const))
+		case wasm.F32:
+			f.emit(op(wasm.OpF32Const))
+		case wasm.F64:
+			f.emit(op(wasm.OpF64Const))
+		case wasm.V128:
+			f.emit(op(wasm.OpV128Const))
+		default:
+			f.emit(wasm.Instr{Op: wasm.OpRefNull, X: uint32(vt)})
+		}
+	}
+}
+
+func (f *function) drops(n int) {
+	for range n {
+		f.emit(op(wasm.OpDrop))
+	}
+}
+
+// save saves the value of type vt on top of the stack.
+func (f *function) save(vt wasm.ValType) {
+	switch vt {
+	case wasm.I32:
+		f.emit(f.call(impSaveI32))
+	case wasm.I64:
+		f.emit(f.call(impSaveI64))
+	case wasm.F32:
+		f.emit(f.call(impSaveF32))
+	case wasm.F64:
+		f.emit(f.call(impSaveF64))
+	case wasm.V128:
+		tv := f.scratchV128()
+		f.emit(local(wasm.OpLocalSet, tv),
+			local(wasm.OpLocalGet, tv), wasm.Instr{Op: wasm.OpI64x2ExtractLane, Y: 0}, f.call(impSaveI64),
+			local(wasm.OpLocalGet, tv), wasm.Instr{Op: wasm.OpI64x2ExtractLane, Y: 1}, f.call(impSaveI64))
+	default:
+		f.emit(op(wasm.OpDrop)) // references cannot be saved; see docs/SUSPEND.md
+	}
+}
+
+// saveTop saves values of types ts from the top of the stack, top first.
+func (f *function) saveTop(ts []wasm.ValType) {
+	for i := len(ts) - 1; i >= 0; i-- {
+		f.save(ts[i])
+	}
+}
+
+// load pushes the next saved value, of type vt.
+func (f *function) load(vt wasm.ValType) {
+	switch vt {
+	case wasm.I32:
+		f.emit(f.call(impLoadI32))
+	case wasm.I64:
+		f.emit(f.call(impLoadI64))
+	case wasm.F32:
+		f.emit(f.call(impLoadF32))
+	case wasm.F64:
+		f.emit(f.call(impLoadF64))
+	case wasm.V128:
+		t64 := f.scratchI64()
+		f.emit(f.call(impLoadI64), local(wasm.OpLocalSet, t64), f.call(impLoadI64), op(wasm.OpI64x2Splat),
+			local(wasm.OpLocalGet, t64), wasm.Instr{Op: wasm.OpI64x2ReplaceLane, Y: 1})
+	default:
+		f.emit(wasm.Instr{Op: wasm.OpRefNull, X: uint32(vt)})
+	}
+}
+
+// loads pushes saved values of types ts, bottom first.
+func (f *function) loads(ts []wasm.ValType) {
+	for _, vt := range ts {
+		f.load(vt)
+	}
+}
+
+// checkSite emits check site k where the stack is params.
+func (f *function) checkSite(k uint32, params []wasm.ValType) {
+	t := f.t
+	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(params, params))
+	f.emit(f.pointIs(k)...)
+	f.emit(wasm.BlockInstr(wasm.OpIf, wasm.BlockEmpty))
+	f.setState(StateNormal)
+	f.emit(op(wasm.OpEnd), op(wasm.OpElse),
+		wasm.Instr{Op: wasm.OpGlobalGet, X: t.fuelGlobal}, i32c(1), op(wasm.OpI32Sub),
+		wasm.Instr{Op: wasm.OpGlobalSet, X: t.fuelGlobal},
+		wasm.Instr{Op: wasm.OpGlobalGet, X: t.fuelGlobal}, op(wasm.OpI32Eqz),
+		f.ifType(params, params), f.call(impCheck),
+		wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(params, params))
+	f.saveTop(params)
+	f.brU(k)
+	f.emit(op(wasm.OpEnd), op(wasm.OpEnd), op(wasm.OpEnd))
+}
+
+// body emits the instructions [lo, hi) of a block body (or the function
+// body) that contains suspension points. base is the height of the operand
+// stack where the block's own values start, level the number of blocks of
+// the original code around the body, in and out the types of the body.
+func (f *function) body(lo, hi, base, level int, in, out []wasm.ValType) {
+	cur := in
+	var epilogue []wasm.Instr
+	segStart := lo
+	for pc := lo; pc < hi; {
+		ins := f.instrs[pc]
+		isCall := (ins.Op == wasm.OpCall || ins.Op == wasm.OpCallIndirect) && f.point[pc] != 0
+		isBlock := (ins.Op == wasm.OpBlock || ins.Op == wasm.OpLoop || ins.Op == wasm.OpIf) && f.contains[pc]
+		if !isCall && !isBlock {
+			switch ins.Op {
+			case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
+				pc = f.end[pc] + 1
+			default:
+				pc++
+			}
+			continue
+		}
+		stack := f.stacks[pc]
+		fr := stack[min(base, len(stack)):]
+		if isCall {
+			cur = f.callSite(pc, fr, cur, epilogue, segStart, level)
+			epilogue = nil
+		} else {
+			cur, epilogue = f.block(pc, base+0, fr, cur, epilogue, segStart, level)
+		}
+		if ins.Op == wasm.OpCall || ins.Op == wasm.OpCallIndirect {
+			pc++
+		} else {
+			pc = f.end[pc] + 1
+		}
+		segStart = pc
+	}
+	if segStart < hi || len(epilogue) > 0 {
+		f.wrapper(cur, out, epilogue, segStart, hi, level, nil, func() { f.zeros(out) })
+	}
+}
+
+// wrapper emits the chunk [lo, hi), after epilogue and before prelude, as
+// the else arm of an if on state == rewinding whose other arm drops the
+// chunk's inputs and runs rewind.
+func (f *function) wrapper(in, out []wasm.ValType, epilogue []wasm.Instr, lo, hi, level int, prelude []wasm.Instr, rewind func()) {
+	f.emit(f.isRewinding()...)
+	f.emit(f.ifType(in, out))
+	f.drops(len(in))
+	rewind()
+	f.emit(op(wasm.OpElse))
+	f.emit(epilogue...)
+	d := 0
+	for pc := lo; pc < hi; pc++ {
+		in := f.instrs[pc]
+		switch in.Op {
+		case wasm.OpCall, wasm.OpRefFunc:
+			in.X = f.t.fn(in.X)
+		case wasm.OpBr, wasm.OpBrIf:
+			in.X = f.relabel(in.X, d, level)
+		case wasm.OpBrTable:
+			labels := make([]uint32, len(in.Labels))
+			for i, l := range in.Labels {
+				labels[i] = f.relabel(l, d, level)
+			}
+			in.Labels = labels
+			in.X = f.relabel(in.X, d, level)
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
+			d++
+		case wasm.OpEnd:
+			d--
+		}
+		f.emit(in)
+	}
+	f.emit(prelude...)
+	f.emit(op(wasm.OpEnd))
+}
+
+// relabel returns the label of a branch of a chunk, at depth d in the
+// chunk, in a body that level blocks enclose.
+func (f *function) relabel(l uint32, d, level int) uint32 {
+	if int(l) < d {
+		return l
+	}
+	l++ // the chunk's wrapper
+	if int(l)-1-d == level {
+		l++ // the function's label, now outside block $U
+	}
+	return l
+}
+
+// callSite emits the chunk before call site pc and the call, and returns
+// the stack after it. fr is the frame's stack before the call.
+func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Instr, segStart, level int) []wasm.ValType {
+	t := f.t
+	ins := f.instrs[pc]
+	k := f.point[pc]
+	var ft wasm.FuncType
+	if ins.Op == wasm.OpCall {
+		ft, _ = t.in.FuncType(ins.X)
+	} else if int(ins.X) < len(t.in.Types) {
+		ft = t.in.Types[ins.X]
+	}
+	args := append([]wasm.ValType(nil), ft.Params...)
+	if ins.Op == wasm.OpCallIndirect {
+		args = append(args, wasm.I32)
+	}
+	live := fr[:max(0, len(fr)-len(args))]
+	direct := ins.Op == wasm.OpCall && ins.X >= t.numImpFuncs
+	var argLocals []uint32
+	var prelude []wasm.Instr
+	out := fr
+	if !direct {
+		argLocals = f.tempsFor(args)
+		for i := len(args) - 1; i >= 0; i-- {
+			prelude = append(prelude, local(wasm.OpLocalSet, argLocals[i]))
+		}
+		out = live
+	}
+	f.wrapper(cur, out, epilogue, segStart, pc, level, prelude, func() {
+		if len(out) == 0 && direct {
+			return
+		}
+		f.emit(f.pointIs(k)...)
+		f.emit(f.ifType(nil, out))
+		f.loads(live)
+		if direct {
+			f.zeros(args)
+		} else if ins.Op == wasm.OpCall {
+			f.setState(StateNormal) // an import: this frame is the innermost
+		}
+		f.emit(op(wasm.OpElse))
+		f.zeros(out)
+		f.emit(op(wasm.OpEnd))
+	})
+	for _, l := range argLocals {
+		f.emit(local(wasm.OpLocalGet, l))
+	}
+	callIns := ins
+	if callIns.Op == wasm.OpCall {
+		callIns.X = t.fn(callIns.X)
+	}
+	// Guarded call: skipped while rewinding to another point.
+	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(args, ft.Results))
+	f.emit(f.pointIs(k)...)
+	f.emit(f.ifType(args, ft.Results), callIns, op(wasm.OpElse))
+	f.drops(len(args))
+	f.zeros(ft.Results)
+	f.emit(op(wasm.OpEnd), op(wasm.OpElse), callIns, op(wasm.OpEnd))
+	// Unwind path.
+	after := append(append([]wasm.ValType(nil), live...), ft.Results...)
+	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(after, after))
+	f.drops(len(ft.Results))
+	f.saveTop(live)
+	f.brU(k)
+	f.emit(op(wasm.OpEnd))
+	return after
+}
+
+// block emits the chunk before the block, loop or if at pc, which contains
+// suspension points, and the block. It returns the stack after the block
+// and the epilogue that the next chunk must start with.
+func (f *function) block(pc, base int, fr, cur []wasm.ValType, epilogue []wasm.Instr, segStart, level int) ([]wasm.ValType, []wasm.Instr) {
+	ins := f.instrs[pc]
+	params, results := f.t.blockSig(ins.BlockType())
+	c := 0
+	if ins.Op == wasm.OpIf {
+		c = 1
+	}
+	nb := max(0, len(fr)-len(params)-c)
+	below := fr[:nb]
+	top := fr[nb:] // params and condition
+	var prelude, next []wasm.Instr
+	if len(below) > 0 {
+		tmp := f.tempsFor(top)
+		for i := len(top) - 1; i >= 0; i-- {
+			prelude = append(prelude, local(wasm.OpLocalSet, tmp[i]))
+		}
+		spill := make([]uint32, len(below))
+		for i, vt := range below {
+			spill[i] = f.newLocal(vt)
+		}
+		for i := len(below) - 1; i >= 0; i-- {
+			prelude = append(prelude, local(wasm.OpLocalSet, spill[i]))
+		}
+		for _, l := range tmp {
+			prelude = append(prelude, local(wasm.OpLocalGet, l))
+		}
+		rtmp := f.tempsFor(results)
+		for i := len(results) - 1; i >= 0; i-- {
+			next = append(next, local(wasm.OpLocalSet, rtmp[i]))
+		}
+		for _, l := range spill {
+			next = append(next, local(wasm.OpLocalGet, l))
+		}
+		for _, l := range rtmp {
+			next = append(next, local(wasm.OpLocalGet, l))
+		}
+	}
+	f.wrapper(cur, top, epilogue, segStart, pc, level, prelude, func() {
+		switch ins.Op {
+		case wasm.OpLoop:
+			if len(params) > 0 {
+				f.emit(f.pointIs(f.point[pc])...)
+				f.emit(f.ifType(nil, params))
+				f.loads(params)
+				f.emit(op(wasm.OpElse))
+				f.zeros(params)
+				f.emit(op(wasm.OpEnd))
+			}
+		case wasm.OpBlock:
+			f.zeros(params)
+		case wasm.OpIf:
+			f.zeros(params)
+			lo, hi := f.thenLo[pc], f.thenHi[pc]
+			if hi < lo {
+				f.emit(i32c(0))
+			} else {
+				f.emit(local(wasm.OpLocalGet, f.pointLocal), i32c(int32(lo)), op(wasm.OpI32GeU),
+					local(wasm.OpLocalGet, f.pointLocal), i32c(int32(hi)), op(wasm.OpI32LeU), op(wasm.OpI32And))
+			}
+		}
+	})
+	innerBase := base + nb
+	f.emit(ins)
+	if ins.Op == wasm.OpLoop {
+		f.checkSite(f.point[pc], params)
+	}
+	end := f.end[pc]
+	if e := f.els[pc]; ins.Op == wasm.OpIf && e >= 0 {
+		f.body(pc+1, e, innerBase, level+1, params, results)
+		f.emit(op(wasm.OpElse))
+		f.body(e+1, end, innerBase, level+1, params, results)
+	} else {
+		f.body(pc+1, end, innerBase, level+1, params, results)
+	}
+	f.emit(op(wasm.OpEnd))
+	return results, next
+}
