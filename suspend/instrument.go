@@ -244,8 +244,8 @@ func (f *function) emit(ins ...wasm.Instr) {
 }
 
 func local(op wasm.Opcode, i uint32) wasm.Instr { return wasm.Instr{Op: op, X: i} }
-func i32c(v int32) wasm.Instr                    { return wasm.Instr{Op: wasm.OpI32Const, Imm: uint64(uint32(v))} }
-func op(o wasm.Opcode) wasm.Instr                { return wasm.Instr{Op: o} }
+func i32c(v int32) wasm.Instr                   { return wasm.Instr{Op: wasm.OpI32Const, Imm: uint64(uint32(v))} }
+func op(o wasm.Opcode) wasm.Instr               { return wasm.Instr{Op: o} }
 
 func (f *function) call(imp int) wasm.Instr {
 	return wasm.Instr{Op: wasm.OpCall, X: f.t.firstImport + uint32(imp)}
@@ -520,7 +520,8 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 	f.emit(op(wasm.OpEnd), op(wasm.OpElse), callIns, op(wasm.OpEnd))
 	// Unwind path.
 	after := append(append([]wasm.ValType(nil), live...), ft.Results...)
-	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(after, after))
+	// (state is 2 here after a call skipped while rewinding)
+	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, i32c(StateUnwinding), op(wasm.OpI32Eq), f.ifType(after, after))
 	f.drops(len(ft.Results))
 	f.saveTop(live)
 	f.brU(k)

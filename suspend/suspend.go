@@ -107,11 +107,11 @@ func TransformBinary(b []byte) ([]byte, error) {
 }
 
 type transformer struct {
-	in, out     *wasm.Module
-	numImpFuncs uint32
-	firstImport uint32 // function index of check
-	stateGlobal uint32
-	fuelGlobal  uint32
+	in, out      *wasm.Module
+	numImpFuncs  uint32
+	firstImport  uint32 // function index of check
+	stateGlobal  uint32
+	fuelGlobal   uint32
 	instrumented []bool // per function index of the input module
 	blocking     []bool // per imported function
 	typeIndex    map[string]uint32

@@ -1,0 +1,254 @@
+package suspend
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/gate-wasm/gate/wasm"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// testHost implements the imports of gate_suspend for the tests, as
+// docs/SUSPEND.md describes: frames are a stack, saved innermost first and
+// restored outermost first, and the values of a frame are a stack too.
+type testHost struct {
+	t         *testing.T
+	suspendAt int // check asks for a suspension at its suspendAt-th call (0: never)
+	checks    int
+	frames    []testFrame
+	cur       []uint64 // values of the frame being saved or restored
+	saved     int      // values saved, for the log
+}
+
+type testFrame struct {
+	fn, point uint32
+	values    []uint64
+}
+
+func (h *testHost) global(m api.Module, name string) api.MutableGlobal {
+	return m.ExportedGlobal(name).(api.MutableGlobal)
+}
+
+func (h *testHost) instantiate(ctx context.Context, r wazero.Runtime) error {
+	save := func(_ context.Context, v uint64) { h.cur = append(h.cur, v); h.saved++ }
+	load := func(context.Context) uint64 {
+		if len(h.cur) == 0 {
+			h.t.Error("load past the values of the frame")
+			return 0
+		}
+		v := h.cur[len(h.cur)-1]
+		h.cur = h.cur[:len(h.cur)-1]
+		return v
+	}
+	b := r.NewHostModuleBuilder(ImportModule)
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context, m api.Module) {
+		h.checks++
+		h.global(m, FuelExport).Set(1) // every check site calls check
+		if h.suspendAt > 0 && h.checks%h.suspendAt == 0 {
+			h.global(m, StateExport).Set(StateUnwinding)
+		}
+	}).Export("check")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context, v uint32) { save(ctx, uint64(v)) }).Export("save_i32")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context, v uint64) { save(ctx, v) }).Export("save_i64")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context, v float32) { save(ctx, api.EncodeF32(v)) }).Export("save_f32")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context, v float64) { save(ctx, api.EncodeF64(v)) }).Export("save_f64")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context, fn, point uint32) {
+		h.frames = append(h.frames, testFrame{fn, point, h.cur})
+		if os.Getenv("TRACE") != "" {
+			h.t.Logf("save_frame %d %d %v", fn, point, h.cur)
+		}
+		h.cur = nil
+	}).Export("save_frame")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context, fn uint32) uint32 {
+		if len(h.cur) != 0 {
+			h.t.Errorf("restore_frame(%d) with %d values of the previous frame not loaded", fn, len(h.cur))
+		}
+		if len(h.frames) == 0 {
+			h.t.Errorf("restore_frame(%d) without a frame", fn)
+			return 0
+		}
+		f := h.frames[len(h.frames)-1]
+		h.frames = h.frames[:len(h.frames)-1]
+		if f.fn != fn {
+			h.t.Errorf("restore_frame(%d) for a frame of function %d", fn, f.fn)
+		}
+		h.cur = f.values
+		if os.Getenv("TRACE") != "" {
+			h.t.Logf("restore_frame %d: %d %v", fn, f.point, f.values)
+		}
+		return f.point
+	}).Export("restore_frame")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context) uint32 { return uint32(load(ctx)) }).Export("load_i32")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context) uint64 { return load(ctx) }).Export("load_i64")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context) float32 { return api.DecodeF32(load(ctx)) }).Export("load_f32")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context) float64 { return api.DecodeF64(load(ctx)) }).Export("load_f64")
+	_, err := b.Instantiate(ctx)
+	return err
+}
+
+// runSuspending calls export of the transformed module bin with args,
+// suspending every suspendAt-th check (never if 0): at each suspension it
+// keeps the frames, the memory and the exported mutable globals, makes a
+// fresh instance with them and calls export again to rewind. It returns
+// the final results and the number of suspensions.
+func runSuspending(t *testing.T, bin []byte, export string, args []uint64, suspendAt int) ([]uint64, int) {
+	t.Helper()
+	ctx := context.Background()
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer r.Close(ctx)
+	h := &testHost{t: t, suspendAt: suspendAt}
+	if err := h.instantiate(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := r.CompileModule(ctx, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := wasm.Decode(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var globalNames []string
+	for _, ex := range dm.Exports {
+		if ex.Kind == wasm.ExternGlobal && ex.Name != StateExport {
+			globalNames = append(globalNames, ex.Name)
+		}
+	}
+	instances := 0
+	newInstance := func() api.Module {
+		instances++
+		m, err := r.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithName(fmt.Sprint("p", instances)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := newInstance()
+	suspensions := 0
+	for {
+		res, err := m.ExportedFunction(export).Call(ctx, args...)
+		if err != nil {
+			t.Fatalf("%s after %d suspensions: %v", export, suspensions, err)
+		}
+		state := h.global(m, StateExport).Get()
+		if state == StateNormal {
+			if len(h.frames) != 0 || len(h.cur) != 0 {
+				t.Fatalf("%s returned with %d frames and %d values not restored", export, len(h.frames), len(h.cur))
+			}
+			m.Close(ctx)
+			return res, suspensions
+		}
+		if state != StateUnwinding {
+			t.Fatalf("%s returned in state %d (suspending every %d, after %d suspensions, frames %v)", export, state, suspendAt, suspensions, h.frames)
+		}
+		if len(h.frames) == 0 {
+			t.Fatalf("%s unwound without frames", export)
+		}
+		suspensions++
+		if suspensions > 100000 {
+			t.Fatal("no progress")
+		}
+		// Snapshot: memory and exported mutable globals.
+		var mem []byte
+		if mm := m.Memory(); mm != nil {
+			b, _ := mm.Read(0, mm.Size())
+			mem = slices.Clone(b)
+		}
+		globals := map[string]uint64{}
+		for _, name := range globalNames {
+			if g, ok := m.ExportedGlobal(name).(api.MutableGlobal); ok {
+				globals[name] = g.Get()
+			}
+		}
+		m.Close(ctx)
+		m = newInstance()
+		if mem != nil {
+			mm := m.Memory()
+			if extra := uint32(len(mem)) - mm.Size(); extra > 0 {
+				mm.Grow(extra / 65536)
+			}
+			mm.Write(0, mem)
+		}
+		for name, v := range globals {
+			m.ExportedGlobal(name).(api.MutableGlobal).Set(v)
+		}
+		h.global(m, StateExport).Set(StateRewinding)
+		h.checks = 0
+	}
+}
+
+// runPlain calls export of an untransformed module.
+func runPlain(t *testing.T, bin []byte, export string, args []uint64) []uint64 {
+	t.Helper()
+	ctx := context.Background()
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer r.Close(ctx)
+	m, err := r.Instantiate(ctx, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.ExportedFunction(export).Call(ctx, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func wat2wasm(t *testing.T, name string) []byte {
+	t.Helper()
+	tool, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Skip("wat2wasm (wabt) not installed")
+	}
+	out := filepath.Join(t.TempDir(), "m.wasm")
+	if o, err := exec.Command(tool, filepath.Join("testdata", name), "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm: %v\n%s", err, o)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestSuspendResume runs the programs of testdata/programs.wat without
+// suspension, then suspending at every Nth check for N = 1, 2, ... until
+// no suspension happens, and compares the results with the original
+// module's.
+func TestSuspendResume(t *testing.T) {
+	orig := wat2wasm(t, "programs.wat")
+	bin, err := TransformBinary(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		export string
+		arg    uint64
+	}{{"rec", 50}, {"loops", 4}, {"multi", 5}, {"branches", 7}, {"indirect", 6}} {
+		t.Run(c.export, func(t *testing.T) {
+			args := []uint64{c.arg}
+			want := runPlain(t, orig, c.export, args)
+			if got, n := runSuspending(t, bin, c.export, args, 0); !slices.Equal(got, want) || n != 0 {
+				t.Fatalf("without suspension: got %v (%d suspensions), want %v", got, n, want)
+			}
+			runs := 0
+			for every := 1; ; every++ {
+				got, n := runSuspending(t, bin, c.export, args, every)
+				if !slices.Equal(got, want) {
+					t.Fatalf("suspending every %d checks (%d suspensions): got %v, want %v", every, n, got, want)
+				}
+				runs++
+				if n == 0 || every > 400 {
+					break
+				}
+			}
+			t.Logf("%s(%d) = %v, %d runs", c.export, c.arg, want, runs)
+		})
+	}
+}
