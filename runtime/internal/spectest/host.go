@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -122,9 +123,15 @@ const Fuel = math.MaxInt32
 // restore frames are only called while unwinding or rewinding, which never
 // happens here, so a call to any of them is a trap that fails the
 // command.
-func instantiateSuspend(ctx context.Context, r wazero.Runtime) error {
+//
+// checks counts the calls of check.
+func instantiateSuspend(ctx context.Context, r wazero.Runtime, checks *atomic.Int64) error {
 	i32, i64, f32, f64 := api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeF32, api.ValueTypeF64
 	b := r.NewHostModuleBuilder(suspendModule)
+	check := func(ctx context.Context, m api.Module, stack []uint64) {
+		checks.Add(1)
+		refuel(ctx, m, stack)
+	}
 	b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(check), nil, nil).Export("check")
 	unexpected := func(name string) api.GoModuleFunc {
 		return func(context.Context, api.Module, []uint64) {
@@ -152,9 +159,9 @@ func instantiateSuspend(ctx context.Context, r wazero.Runtime) error {
 	return err
 }
 
-// check is gate_suspend.check: it refills the caller's fuel and never
+// refuel is gate_suspend.check: it refills the caller's fuel and never
 // requests a suspension.
-func check(_ context.Context, m api.Module, _ []uint64) {
+func refuel(_ context.Context, m api.Module, _ []uint64) {
 	g, ok := m.ExportedGlobal(fuelExport).(api.MutableGlobal)
 	if !ok {
 		panic(fmt.Errorf("%s.check: the calling module exports no mutable global %q", suspendModule, fuelExport))

@@ -3,6 +3,7 @@ package spectest
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -46,7 +47,8 @@ func TestSuspendHost(t *testing.T) {
 	ctx := context.Background()
 	r := wazero.NewRuntime(ctx)
 	defer r.Close(ctx)
-	if err := instantiateSuspend(ctx, r); err != nil {
+	var checks atomic.Int64
+	if err := instantiateSuspend(ctx, r, &checks); err != nil {
 		t.Fatal(err)
 	}
 	mod, err := r.InstantiateWithConfig(ctx, fuelModule, wazero.NewModuleConfig().WithName(""))
@@ -59,6 +61,9 @@ func TestSuspendHost(t *testing.T) {
 	}
 	if got := api.DecodeI32(res[0]); got != Fuel {
 		t.Errorf("fuel after check = %d, want %d", got, Fuel)
+	}
+	if n := checks.Load(); n != 1 {
+		t.Errorf("%d checks counted, want 1", n)
 	}
 	_, err = mod.ExportedFunction("save").Call(ctx)
 	if err == nil || !strings.Contains(err.Error(), "save_i32 called, but no suspension was requested") {

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/gate-wasm/gate/suspend"
 )
 
 // suiteDir returns the directory of the spec suite, or skips the test
@@ -20,6 +23,19 @@ func suiteDir(t *testing.T) string {
 			"by default ../shared/spec beside the repository root)", dir)
 	}
 	return dir
+}
+
+var (
+	plainOnce   sync.Once
+	plainResult *Result
+	plainErr    error
+)
+
+// plainRun runs the suite in dir on the plain modules, with Known, once
+// for both tests.
+func plainRun(dir string) (*Result, error) {
+	plainOnce.Do(func() { plainResult, plainErr = Run(context.Background(), dir, Options{Known: Known}) })
+	return plainResult, plainErr
 }
 
 // report logs the counts of a run, per file and in total.
@@ -49,7 +65,7 @@ func report(t *testing.T, res *Result, took time.Duration) {
 func TestSpec(t *testing.T) {
 	dir := suiteDir(t)
 	start := time.Now()
-	res, err := Run(context.Background(), dir, Options{Known: Known})
+	res, err := plainRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +99,39 @@ func TestSpec(t *testing.T) {
 // no suspension ever requested: every command that passes on the plain
 // modules must pass on the transformed ones.
 func TestSpecTransformed(t *testing.T) {
-	suiteDir(t)
-	t.Skip("package github.com/gate-wasm/gate/suspend does not export a Transform function yet: " +
-		"once it does, pass it as Options.Transform here")
+	dir := suiteDir(t)
+	plain, err := plainRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notPassed := map[string]bool{}
+	for _, f := range plain.Files {
+		for _, o := range append(f.Failures, f.Skips...) {
+			notPassed[o.Position] = true
+		}
+	}
+	start := time.Now()
+	res, err := Run(context.Background(), dir, Options{Transform: suspend.TransformBinary, Known: Known})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report(t, res, time.Since(start))
+	t.Logf("gate_suspend.check called %d times", res.Checks)
+	if res.Checks == 0 {
+		t.Error("gate_suspend.check never called: are the modules transformed?")
+	}
+	for _, f := range res.Files {
+		for _, o := range f.Skips {
+			if o.Message != textSkip {
+				t.Logf("skipped %v", o)
+			}
+		}
+		for _, o := range f.Failures {
+			if notPassed[o.Position] {
+				t.Logf("failed %v (fails on the plain module too)", o)
+				continue
+			}
+			t.Errorf("failed %v (passes on the plain module)", o)
+		}
+	}
 }

@@ -33,6 +33,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -90,6 +91,8 @@ type FileResult struct {
 	Failures []Outcome
 	// Stale lists the positions in Options.Known whose command passed.
 	Stale []string
+	// Checks counts the calls of gate_suspend.check (with a Transform).
+	Checks int64
 }
 
 // Result is the result of a run over the suite.
@@ -97,6 +100,7 @@ type Result struct {
 	Files  []*FileResult // sorted by name
 	Total  Counts
 	ByType map[string]Counts
+	Checks int64 // calls of gate_suspend.check (with a Transform)
 }
 
 // Position names a command: the .wast file of the suite and the command's
@@ -172,6 +176,7 @@ func Run(ctx context.Context, dir string, opts Options) (*Result, error) {
 	res := &Result{Files: results, ByType: map[string]Counts{}}
 	for _, fr := range results {
 		res.Total.add(fr.Counts)
+		res.Checks += fr.Checks
 		for t, c := range fr.ByType {
 			s := res.ByType[t]
 			s.add(c)
@@ -255,8 +260,10 @@ func RunFile(ctx context.Context, path string, opts Options) (*FileResult, error
 	if _, err := r.InstantiateWithConfig(ctx, spectestModule, wazero.NewModuleConfig().WithName("spectest")); err != nil {
 		return nil, fmt.Errorf("spectest module: %v", err)
 	}
+	var checks atomic.Int64
+	defer func() { fr.Checks = checks.Load() }()
 	if opts.Transform != nil {
-		if err := instantiateSuspend(ctx, r); err != nil {
+		if err := instantiateSuspend(ctx, r, &checks); err != nil {
 			return nil, fmt.Errorf("%s module: %v", suspendModule, err)
 		}
 	}
