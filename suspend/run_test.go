@@ -24,6 +24,11 @@ type testHost struct {
 	frames    []testFrame
 	cur       []uint64 // values of the frame being saved or restored
 	saved     int      // values saved, for the log
+
+	// sched_yield of wasi_snapshot_preview1 returns how many times it has
+	// run; with yieldSuspendAt > 0, every yieldSuspendAt-th call asks for a
+	// suspension instead, without effect.
+	yieldSuspendAt, yieldCalls, yields int
 }
 
 type testFrame struct {
@@ -88,7 +93,22 @@ func (h *testHost) instantiate(ctx context.Context, r wazero.Runtime) error {
 	b.NewFunctionBuilder().WithFunc(func(ctx context.Context) uint64 { return load(ctx) }).Export("load_i64")
 	b.NewFunctionBuilder().WithFunc(func(ctx context.Context) float32 { return api.DecodeF32(load(ctx)) }).Export("load_f32")
 	b.NewFunctionBuilder().WithFunc(func(ctx context.Context) float64 { return api.DecodeF64(load(ctx)) }).Export("load_f64")
-	_, err := b.Instantiate(ctx)
+	if _, err := b.Instantiate(ctx); err != nil {
+		return err
+	}
+	_, err := r.NewHostModuleBuilder("wasi_snapshot_preview1").NewFunctionBuilder().
+		WithFunc(func(ctx context.Context, m api.Module) uint32 {
+			if state := h.global(m, StateExport).Get(); state != StateNormal {
+				h.t.Errorf("sched_yield called in state %d", state)
+			}
+			h.yieldCalls++
+			if h.yieldSuspendAt > 0 && h.yieldCalls%h.yieldSuspendAt == 0 {
+				h.global(m, StateExport).Set(StateUnwinding)
+				return 0
+			}
+			h.yields++
+			return uint32(h.yields)
+		}).Export("sched_yield").Instantiate(ctx)
 	return err
 }
 
@@ -99,10 +119,15 @@ func (h *testHost) instantiate(ctx context.Context, r wazero.Runtime) error {
 // the final results and the number of suspensions.
 func runSuspending(t *testing.T, bin []byte, export string, args []uint64, suspendAt int) ([]uint64, int) {
 	t.Helper()
+	return runHost(t, bin, export, args, &testHost{t: t, suspendAt: suspendAt})
+}
+
+func runHost(t *testing.T, bin []byte, export string, args []uint64, h *testHost) ([]uint64, int) {
+	t.Helper()
 	ctx := context.Background()
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
 	defer r.Close(ctx)
-	h := &testHost{t: t, suspendAt: suspendAt}
+	suspendAt := h.suspendAt
 	if err := h.instantiate(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -251,4 +276,25 @@ func TestSuspendResume(t *testing.T) {
 			t.Logf("%s(%d) = %v, %d runs", c.export, c.arg, want, runs)
 		})
 	}
+}
+
+// TestBlockingImport suspends at a blocking import, which the host makes
+// return at once without effect; on resume the call is issued again.
+func TestBlockingImport(t *testing.T) {
+	bin, err := TransformBinary(wat2wasm(t, "yield.wat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []uint64{9}
+	want, _ := runHost(t, bin, "run", args, &testHost{t: t})
+	for every := 2; every <= 9; every++ { // every 1st: no call would ever run
+		for _, checks := range []int{0, 3} {
+			h := &testHost{t: t, yieldSuspendAt: every, suspendAt: checks}
+			got, n := runHost(t, bin, "run", args, h)
+			if !slices.Equal(got, want) || n == 0 {
+				t.Fatalf("suspending every %d yields and %d checks: got %v after %d suspensions, want %v", every, checks, got, n, want)
+			}
+		}
+	}
+	t.Logf("run(9) = %v", want)
 }
