@@ -10,17 +10,20 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/gate-wasm/gate/runtime/internal/wasi"
+	"github.com/gate-wasm/gate/suspend"
 )
 
 // Instance is one instantiation of a Module: its own memory, globals and
 // ABI state. It runs once.
 type Instance struct {
-	module    api.Module
-	state     *wasi.State
-	start     api.Function
-	ran       bool
-	runtime   *Runtime
-	hasMemory bool
+	module api.Module
+	binding
+	start      api.Function
+	ran        bool
+	runtime    *Runtime
+	moduleInfo *Module
+	// suspended is set when Run returned ErrSuspended.
+	suspended bool
 	// abandoned is set when Run gave up waiting for the program to stop:
 	// its goroutine may still be in compiled code, which must not be
 	// freed under it.
@@ -30,15 +33,16 @@ type Instance struct {
 // Instantiate creates an instance of m. A module's start function, if it
 // has one, runs now, so Instantiate can fail with the errors of Run.
 func (r *Runtime) Instantiate(ctx context.Context, m *Module, opts Options) (*Instance, error) {
-	state := wasi.New(wasi.Config{
-		Args:   opts.Args,
-		Env:    opts.Env,
-		Stdin:  opts.Stdin,
-		Stdout: opts.Stdout,
-		Stderr: opts.Stderr,
-	})
-	ctx = context.WithValue(ctx, bindingKey{}, binding{state: state, hasMemory: m.hasMemory})
-	mod, err := r.engine.InstantiateModule(ctx, m.compiled, r.moduleConfig)
+	var s *suspension
+	if m.transformed != nil {
+		s = &suspension{}
+	}
+	return r.instantiate(ctx, m, wasi.New(opts.wasiConfig()), s)
+}
+
+func (r *Runtime) instantiate(ctx context.Context, m *Module, state *wasi.State, s *suspension) (*Instance, error) {
+	b := binding{state: state, hasMemory: m.hasMemory, suspension: s}
+	mod, err := r.engine.InstantiateModule(context.WithValue(ctx, bindingKey{}, b), m.compiled, r.moduleConfig)
 	if err != nil {
 		state.Close()
 		if _, classified := classify(ctx, err); classified != nil {
@@ -46,7 +50,7 @@ func (r *Runtime) Instantiate(ctx context.Context, m *Module, opts Options) (*In
 		}
 		return nil, fmt.Errorf("instantiating module: %w", err)
 	}
-	return &Instance{module: mod, state: state, start: mod.ExportedFunction("_start"), runtime: r, hasMemory: m.hasMemory}, nil
+	return &Instance{module: mod, binding: b, start: mod.ExportedFunction("_start"), runtime: r, moduleInfo: m}, nil
 }
 
 // abandonAfter is how long Run waits, once its context is done, for the
@@ -85,7 +89,7 @@ func (i *Instance) Run(ctx context.Context, timeout time.Duration) (uint32, erro
 			Detail: fmt.Sprintf("wall-clock time limit of %v reached", timeout)})
 		defer cancel()
 	}
-	ctx = context.WithValue(ctx, bindingKey{}, binding{state: i.state, hasMemory: i.hasMemory})
+	ctx = context.WithValue(ctx, bindingKey{}, i.binding)
 	done := make(chan error, 1)
 	go func() {
 		defer func() {
@@ -112,7 +116,30 @@ func (i *Instance) Run(ctx context.Context, timeout time.Duration) (uint32, erro
 			err = context.Cause(ctx)
 		}
 	}
+	if err == nil && i.suspension != nil {
+		return i.afterSuspendable()
+	}
 	return classify(ctx, err)
+}
+
+// afterSuspendable tells, once _start of a suspendable program has
+// returned, whether it finished or unwound.
+func (i *Instance) afterSuspendable() (code uint32, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			mismatch, ok := r.(*snapshotMismatch)
+			if !ok {
+				panic(r)
+			}
+			code, err = 0, mismatch
+		}
+	}()
+	i.suspension.rewound(i.module)
+	if i.suspension.state != nil && i.suspension.state.Get() == suspend.StateUnwinding {
+		i.suspended = true
+		return 0, ErrSuspended
+	}
+	return 0, nil
 }
 
 // MemorySize is the current size of the instance's linear memory in
@@ -143,6 +170,10 @@ func classify(ctx context.Context, err error) (uint32, error) {
 	var exit *wasi.Exit
 	if errors.As(err, &exit) {
 		return exit.Code, nil
+	}
+	var mismatch *snapshotMismatch
+	if errors.As(err, &mismatch) {
+		return 0, mismatch
 	}
 	if ctx.Err() != nil {
 		// Stopped from outside: by the engine's own check

@@ -10,6 +10,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/gate-wasm/gate/runtime/internal/wasi"
+	"github.com/gate-wasm/gate/suspend"
 	"github.com/gate-wasm/gate/wasm"
 )
 
@@ -19,6 +20,11 @@ type Module struct {
 	compiled    wazero.CompiledModule
 	memoryLimit uint64
 	hasMemory   bool
+	// transformed is the module after the suspendable transform, for a
+	// module compiled with CompileSuspendable or resumed from a
+	// snapshot; hash is the SHA-256 of the program as first given.
+	transformed *wasm.Module
+	hash        [32]byte
 }
 
 // ModuleError reports a module that Gate refuses to run: malformed,
@@ -37,6 +43,12 @@ func (e *ModuleError) Unwrap() error { return e.Err }
 // DefaultMemoryLimit): memory.grow beyond it fails, and a module whose
 // initial memory exceeds it is refused.
 func (r *Runtime) Compile(ctx context.Context, binary []byte, memoryLimit uint64) (*Module, error) {
+	return r.compile(ctx, binary, memoryLimit, false)
+}
+
+// compile is Compile; suspendable admits the imports of the suspendable
+// transform.
+func (r *Runtime) compile(ctx context.Context, binary []byte, memoryLimit uint64, suspendable bool) (*Module, error) {
 	if memoryLimit == 0 {
 		memoryLimit = DefaultMemoryLimit
 	}
@@ -71,7 +83,7 @@ func (r *Runtime) Compile(ctx context.Context, binary []byte, memoryLimit uint64
 		return nil, &ModuleError{Reason: "invalid module: " + firstLine(err.Error()), Err: err}
 	}
 	m := &Module{compiled: compiled, memoryLimit: pages * wasm.PageSize, hasMemory: hasMemory}
-	if err := r.checkLinkable(compiled); err != nil {
+	if err := r.checkLinkable(compiled, suspendable); err != nil {
 		compiled.Close(ctx)
 		return nil, err
 	}
@@ -80,9 +92,12 @@ func (r *Runtime) Compile(ctx context.Context, binary []byte, memoryLimit uint64
 
 // checkLinkable refuses modules that import functions Gate does not
 // provide, or that are not WASI commands.
-func (r *Runtime) checkLinkable(compiled wazero.CompiledModule) error {
+func (r *Runtime) checkLinkable(compiled wazero.CompiledModule, suspendable bool) error {
 	for _, def := range compiled.ImportedFunctions() {
 		module, name, _ := def.Import()
+		if suspendable && module == suspend.ImportModule {
+			continue // the engine checks them against its host module
+		}
 		f := r.abi[name]
 		if module != wasi.ModuleName || f == nil {
 			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s, which Gate does not provide", module, name)}

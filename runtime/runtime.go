@@ -83,6 +83,8 @@ type binding struct {
 	// Module.Memory returns a non-nil interface holding a nil pointer
 	// when it does not, so it cannot be asked.
 	hasMemory bool
+	// suspension is set for instances of suspendable modules.
+	suspension *suspension
 }
 
 // New returns a runtime. Close it to free its compiled code.
@@ -125,6 +127,10 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		r.Close(ctx)
 		return nil, err
 	}
+	if err := r.instantiateSuspend(ctx); err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -141,7 +147,16 @@ func (r *Runtime) instantiateABI(ctx context.Context) error {
 				if b.hasMemory {
 					mem = mod.Memory()
 				}
+				if b.suspension != nil {
+					b.suspension.rewound(mod)
+				}
 				f.Call(ctx, b.state, mem, stack)
+				if !f.NoResult && stack[0] == uint64(wasi.Suspended) {
+					// The call had no effect: unwind, and make
+					// it again on resume.
+					b.suspension.unwind(mod)
+					stack[0] = 0
+				}
 			}), abiParams(&f), abiResults(&f)).
 			WithName(f.Name).
 			Export(f.Name)
@@ -174,6 +189,11 @@ func (r *Runtime) Close(ctx context.Context) error {
 		return nil
 	}
 	return errors.Join(r.engine.Close(ctx), r.cache.Close(ctx))
+}
+
+// wasiConfig is the part of o that the ABI's state takes.
+func (o Options) wasiConfig() wasi.Config {
+	return wasi.Config{Args: o.Args, Env: o.Env, Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr}
 }
 
 // Options are what one instance is given.

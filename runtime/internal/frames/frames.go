@@ -78,7 +78,7 @@ func (s *Stack) SaveFrame(fn, point uint32) {
 type Rewinder struct {
 	frames []Frame // remaining, innermost first
 	frame  *Frame  // being restored
-	next   int     // index of the next value of frame
+	left   int     // values of frame not loaded yet
 }
 
 // NewRewinder rewinds s. It fails if a frame is still being saved.
@@ -107,25 +107,27 @@ func (r *Rewinder) RestoreFrame(fn uint32) (uint32, error) {
 	if f.Func != fn {
 		return 0, fmt.Errorf("frame of function %d restored by function %d: the snapshot does not match the code", f.Func, fn)
 	}
-	r.frame, r.next = f, 0
+	r.frame, r.left = f, len(f.Values)
 	return f.Point, nil
 }
 
 // Load returns the next value of the frame being restored, which must be
-// of type t.
+// of type t. Values come back in the reverse of the order they were saved
+// in, as from a stack.
 func (r *Rewinder) Load(t Type) (uint64, error) {
 	if r.frame == nil {
 		return 0, fmt.Errorf("%v value loaded outside a frame", t)
 	}
-	if r.next >= len(r.frame.Values) {
-		return 0, fmt.Errorf("function %d loads %d values, its frame holds %d", r.frame.Func, r.next+1, len(r.frame.Values))
+	n := len(r.frame.Values)
+	if r.left == 0 {
+		return 0, fmt.Errorf("function %d loads %d values, its frame holds %d", r.frame.Func, n+1, n)
 	}
-	if have := r.frame.Types[r.next]; have != t {
-		return 0, fmt.Errorf("function %d loads value %d as %v, its frame holds %v", r.frame.Func, r.next, t, have)
+	i := r.left - 1
+	if have := r.frame.Types[i]; have != t {
+		return 0, fmt.Errorf("function %d loads value %d (counting from the last saved) as %v, its frame holds %v", r.frame.Func, n-1-i, t, have)
 	}
-	v := r.frame.Values[r.next]
-	r.next++
-	return v, nil
+	r.left--
+	return r.frame.Values[i], nil
 }
 
 // Done checks that every frame and every value has been restored.
@@ -140,8 +142,9 @@ func (r *Rewinder) Done() error {
 }
 
 func (r *Rewinder) finishFrame() error {
-	if r.frame != nil && r.next != len(r.frame.Values) {
-		return fmt.Errorf("function %d restored %d of the %d values of its frame", r.frame.Func, r.next, len(r.frame.Values))
+	if r.frame != nil && r.left != 0 {
+		n := len(r.frame.Values)
+		return fmt.Errorf("function %d restored %d of the %d values of its frame", r.frame.Func, n-r.left, n)
 	}
 	r.frame = nil
 	return nil

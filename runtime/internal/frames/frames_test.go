@@ -37,15 +37,15 @@ func TestRoundTripAndRewind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Outermost first.
+	// Outermost first, each frame's values last saved first.
 	steps := []struct {
 		fn, point uint32
 		loads     []Type
 		values    []uint64
 	}{
-		{2, 12, []Type{I64, F32}, []uint64{1 << 63, 0x3f80_0000}},
+		{2, 12, []Type{F32, I64}, []uint64{0x3f80_0000, 1 << 63}},
 		{5, 1, nil, nil},
-		{7, 3, []Type{I32, F64}, []uint64{7, 0x4009_21fb_5444_2d18}},
+		{7, 3, []Type{F64, I32}, []uint64{0x4009_21fb_5444_2d18, 7}},
 	}
 	for _, step := range steps {
 		point, err := r.RestoreFrame(step.fn)
@@ -78,17 +78,17 @@ func TestRewindMismatch(t *testing.T) {
 			r.RestoreFrame(2)
 			_, err := r.Load(I32)
 			return err
-		}, "loads value 0 as i32, its frame holds i64"},
+		}, "loads value 0 (counting from the last saved) as i32, its frame holds f32"},
 		{"too many loads", func(r *Rewinder) error {
 			r.RestoreFrame(2)
-			r.Load(I64)
 			r.Load(F32)
+			r.Load(I64)
 			_, err := r.Load(I32)
 			return err
 		}, "loads 3 values, its frame holds 2"},
 		{"values left", func(r *Rewinder) error {
 			r.RestoreFrame(2)
-			r.Load(I64)
+			r.Load(F32)
 			_, err := r.RestoreFrame(5)
 			return err
 		}, "restored 1 of the 2 values"},
@@ -96,8 +96,8 @@ func TestRewindMismatch(t *testing.T) {
 		{"too many frames", func(r *Rewinder) error {
 			for _, fn := range []uint32{2, 5, 7} {
 				r.RestoreFrame(fn)
-				for r.frame != nil && r.next < len(r.frame.Values) {
-					r.Load(r.frame.Types[r.next])
+				for r.frame != nil && r.left > 0 {
+					r.Load(r.frame.Types[r.left-1])
 				}
 			}
 			_, err := r.RestoreFrame(7)
