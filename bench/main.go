@@ -26,22 +26,39 @@ func main() {
 	n := flag.Int("n", 5, "repetitions of each CPU-bound run")
 	size := flag.Int("size", 100, "size argument of the CPU-bound program (100 runs about 1 s natively)")
 	skipMicro := flag.Bool("skip-micro", false, "skip the compile and instantiate benchmarks")
+	only := flag.String("only", "", `run only one part: "suspend" (the suspendable transform's benchmarks)`)
+	skipSuspend := flag.Bool("skip-suspend", false, "skip the suspendable transform's benchmarks")
+	cpuChild := flag.String("cpu-child", "", "internal: run this module once with package runtime and print the run time")
+	cpuKind := flag.String("cpu-kind", "plain", `internal: with -cpu-child, "plain" or "suspendable"`)
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: go run ./bench [flags]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if *n < 1 || *size < 1 || flag.NArg() > 0 {
+	if *n < 1 || *size < 1 || flag.NArg() > 0 || (*only != "" && *only != "suspend") {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*n, *size, !*skipMicro); err != nil {
+	if *cpuChild != "" {
+		if err := runCPUChild(*cpuChild, *cpuKind, *size); err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var err error
+	if *only == "suspend" {
+		err = runSuspendOnly(*n, *size)
+	} else {
+		err = run(*n, *size, !*skipMicro, !*skipSuspend)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n, size int, micro bool) error {
+func run(n, size int, micro, susp bool) error {
 	root, err := testprog.Root()
 	if err != nil {
 		return err
@@ -88,7 +105,52 @@ func run(n, size int, micro bool) error {
 		}
 	}
 
+	var sr *suspendResults
+	if susp {
+		if sr, err = suspendBenchmarks(tmp, b.cpuWasm, b.mediumWasm, b.bigWasm, n, size); err != nil {
+			return err
+		}
+	}
+
 	fmt.Print(report(info, b, engines, size, n, results))
+	if sr != nil {
+		fmt.Print(reportSuspend(sr, n))
+	}
+	return nil
+}
+
+// runSuspendOnly runs only the suspendable transform's benchmarks
+// (-only suspend): it needs clang with wasi-libc, Go and wasm-opt.
+func runSuspendOnly(n, size int) error {
+	root, err := testprog.Root()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "gate-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	progress("building programs")
+	var cpuWasm, mediumWasm, bigWasm string
+	if cpuWasm, err = testprog.BuildC(cpuSource); err != nil {
+		return err
+	}
+	if mediumWasm, err = testprog.BuildGo(mediumSource); err != nil {
+		return err
+	}
+	if bigWasm, err = testprog.BuildGo(bigSource); err != nil {
+		return err
+	}
+	sr, err := suspendBenchmarks(tmp, cpuWasm, mediumWasm, bigWasm, n, size)
+	if err != nil {
+		return err
+	}
+	m := machineInfo(root)
+	fmt.Printf("## Gate benchmark (suspend part only), %s\n\n", time.Now().UTC().Format("2006-01-02"))
+	fmt.Printf("Machine: %s, %d cores, %s\n\n- Go: %s\n- wazero: %s (from go.mod)\n- clang: %s\n",
+		m.cpu, m.cores, m.kernel, m.goVersion, m.wazeroVersion, m.clangVersion)
+	fmt.Print(reportSuspend(sr, n))
 	return nil
 }
 
