@@ -1,15 +1,19 @@
 // Command bench measures Gate's performance and prints the results as
 // markdown: the CPU-bound C program (bench/programs/cpu.c) run natively,
 // with gate run (with and without a timeout), with plain wazero and with
-// Node.js, and the time to compile and to instantiate a small, a 4 MB and
-// a 10 MiB module through package runtime.
+// Node.js, the time to compile and to instantiate a small, a 4 MB and a
+// 10 MiB module through package runtime, and the suspendable transform
+// (bench/suspend.go): the CPU-bound program plain, transformed and after
+// Binaryen's asyncify, the transform's throughput, suspend and resume
+// latency and snapshot size.
 //
 // Run it from the repository with
 //
-//	go run ./bench [-n 5] [-size 100]
+//	go run ./bench [-n 5] [-size 100] [-skip-micro] [-skip-suspend]
+//	go run ./bench -only suspend
 //
-// It needs gcc, clang with wasi-libc, and node. It exits with status 1 if
-// the engines disagree on the program's output.
+// It needs gcc, clang with wasi-libc, node and wasm-opt (binaryen). It
+// exits with status 1 if the engines disagree on the program's output.
 package main
 
 import (
