@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero/api"
 
@@ -287,4 +288,63 @@ func (r *Runtime) Resume(ctx context.Context, binary []byte, memoryLimit uint64,
 		return nil, &ModuleError{Reason: "snapshot: WASI state: " + err.Error(), Err: err}
 	}
 	return r.instantiate(ctx, mod, state, &suspension{rewinder: rewinder})
+}
+
+// SnapshotInfo is what InspectSnapshot finds in a snapshot.
+type SnapshotInfo struct {
+	Version      uint32
+	ModuleHash   [32]byte
+	MemoryPages  uint32
+	MemoryStored uint64 // bytes of memory in data segments
+	Args, Env    []string
+	Monotonic    time.Duration
+	PendingInput int
+	// Frames are the unwound call stack, innermost first.
+	Frames []FrameInfo
+}
+
+// FrameInfo describes one frame of a snapshot.
+type FrameInfo struct {
+	Function uint32 // index in the transformed module
+	Point    uint32
+	Values   int
+}
+
+// InspectSnapshot checks a snapshot's format and says what it holds,
+// without compiling or running it.
+func InspectSnapshot(binary []byte) (*SnapshotInfo, error) {
+	snap, err := snapshot.Parse(binary)
+	if err != nil {
+		return nil, err
+	}
+	stack, err := frames.Parse(snap.Frames)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	abi, err := wasi.ParseSnapshot(snap.ABI)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	m, err := wasm.Decode(snap.Module)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	info := &SnapshotInfo{
+		Version:      snap.Version,
+		ModuleHash:   snap.ModuleHash,
+		MemoryPages:  snap.MemoryPages,
+		Args:         abi.Args,
+		Env:          abi.Env,
+		Monotonic:    time.Duration(abi.Monotonic),
+		PendingInput: len(abi.Stdin),
+	}
+	for _, d := range m.Data {
+		if d.Mode == wasm.Active {
+			info.MemoryStored += uint64(len(d.Init))
+		}
+	}
+	for _, f := range stack.Frames {
+		info.Frames = append(info.Frames, FrameInfo{Function: f.Func, Point: f.Point, Values: len(f.Values)})
+	}
+	return info, nil
 }

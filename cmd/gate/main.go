@@ -22,6 +22,9 @@ const (
 	exitUsage   = 2
 	exitTrap    = 134 // 128 + SIGABRT, as a native program that aborts
 	exitLimit   = 137 // 128 + SIGKILL, as a native program that is killed
+	// exitSuspended is EX_TEMPFAIL of sysexits.h: not finished, resume
+	// it later.
+	exitSuspended = 75
 )
 
 // exitError ends gate with status code after printing message, if any.
@@ -74,5 +77,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		return usageErrorf("%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(newRunCommand(stdin, stdout, stderr))
+	root.AddCommand(newResumeCommand(stdin, stdout, stderr))
+	root.AddCommand(newInspectCommand(stdout))
 	return root
 }

@@ -7,21 +7,26 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gate-wasm/gate/runtime"
+	"github.com/gate-wasm/gate/wasm"
 )
 
 type runFlags struct {
-	memory   string
-	timeout  time.Duration
-	env      []string
-	cacheDir string
-	verbose  bool
+	memory       string
+	timeout      time.Duration
+	env          []string
+	cacheDir     string
+	verbose      bool
+	snapshot     string
+	suspendAfter time.Duration
 }
 
 func newRunCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -32,8 +37,9 @@ func newRunCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Long: `Run a WebAssembly program (a WASI command) locally.
 
 Its standard input, output and error are gate's. gate exits with the
-program's exit status, 134 if it trapped, 137 if a limit stopped it, 1 if
-the module was refused and 2 for a usage error.`,
+program's exit status, 134 if it trapped, 137 if a limit stopped it, 75 if
+it was suspended into a snapshot (--snapshot), 1 if the module was refused
+and 2 for a usage error.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("run: missing PROGRAM.wasm (see %s --help)", cmd.CommandPath())
@@ -51,7 +57,19 @@ the module was refused and 2 for a usage error.`,
 	cmd.Flags().StringArrayVar(&f.env, "env", nil, "set an environment variable of the program (KEY=VALUE; repeatable)")
 	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", defaultCacheDir(), `directory for compiled code; "" keeps it in memory only`)
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log what gate does, and a trap's wasm stack, to standard error")
+	f.addSuspendFlags(cmd, "")
 	return cmd
+}
+
+// addSuspendFlags adds --snapshot and --suspend-after; what is the
+// default snapshot file's description, if any.
+func (f *runFlags) addSuspendFlags(cmd *cobra.Command, what string) {
+	usage := "make the program suspendable: on SIGINT, SIGTERM or --suspend-after, write it to FILE and exit with status 75"
+	if what != "" {
+		usage += " (default: " + what + ")"
+	}
+	cmd.Flags().StringVar(&f.snapshot, "snapshot", "", usage)
+	cmd.Flags().DurationVar(&f.suspendAfter, "suspend-after", 0, "suspend the program after this long (needs --snapshot)")
 }
 
 func defaultCacheDir() string {
@@ -63,25 +81,62 @@ func defaultCacheDir() string {
 }
 
 func runProgram(ctx context.Context, f runFlags, path string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	memory, err := parseSize(f.memory)
-	if err != nil {
-		return usageErrorf("run: --memory: %v", err)
-	}
-	if f.timeout < 0 {
-		return usageErrorf("run: --timeout must not be negative")
-	}
-	for _, kv := range f.env {
-		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
-			return usageErrorf("run: --env %q: want KEY=VALUE", kv)
-		}
+	if err := f.check("run"); err != nil {
+		return err
 	}
 	binary, err := os.ReadFile(path)
 	if err != nil {
 		return refused("%v", err)
 	}
+	return f.execute(ctx, stderr, func(rt *runtime.Runtime, memory uint64) (*runtime.Instance, error) {
+		var module *runtime.Module
+		var err error
+		if f.snapshot != "" {
+			module, err = rt.CompileSuspendable(ctx, binary, memory)
+		} else {
+			module, err = rt.Compile(ctx, binary, memory)
+		}
+		if err != nil {
+			return nil, refused("%s: %v", path, err)
+		}
+		return rt.Instantiate(ctx, module, runtime.Options{
+			Args: append([]string{filepath.Base(args[0])}, args[1:]...),
+			Env:  f.env, Stdin: stdin, Stdout: stdout, Stderr: stderr,
+		})
+	})
+}
+
+// check validates the flags of command cmd.
+func (f *runFlags) check(cmd string) error {
+	if _, err := parseSize(f.memory); err != nil {
+		return usageErrorf("%s: --memory: %v", cmd, err)
+	}
+	if f.timeout < 0 {
+		return usageErrorf("%s: --timeout must not be negative", cmd)
+	}
+	if f.suspendAfter < 0 {
+		return usageErrorf("%s: --suspend-after must not be negative", cmd)
+	}
+	if f.suspendAfter > 0 && f.snapshot == "" {
+		return usageErrorf("%s: --suspend-after needs --snapshot FILE", cmd)
+	}
+	for _, kv := range f.env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return usageErrorf("%s: --env %q: want KEY=VALUE", cmd, kv)
+		}
+	}
+	return nil
+}
+
+// execute creates a runtime as the flags say, gets an instance from
+// start, runs it and turns how it ended into gate's exit. With
+// --snapshot, SIGINT, SIGTERM and --suspend-after suspend it and write
+// the snapshot.
+func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(*runtime.Runtime, uint64) (*runtime.Instance, error)) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	memory, _ := parseSize(f.memory) // checked by check
 	level := slog.LevelWarn
 	if f.verbose {
 		level = slog.LevelDebug
@@ -89,26 +144,92 @@ func runProgram(ctx context.Context, f runFlags, path string, args []string, std
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	// Stop checks slow compiled code down (docs/PERFORMANCE.md): only a
 	// timeout needs them.
+	var signals chan os.Signal
+	if f.snapshot != "" {
+		// From the start: a signal during compilation suspends the
+		// program as soon as it runs, rather than kill gate.
+		signals = make(chan os.Signal, 1)
+		signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+		defer signal.Stop(signals)
+	}
 	rt, err := runtime.New(ctx, runtime.Config{CacheDir: f.cacheDir, Logger: logger, Interruptible: f.timeout > 0})
 	if err != nil {
 		return refused("%v", err)
 	}
 	defer rt.Close(ctx)
-
-	module, err := rt.Compile(ctx, binary, memory)
+	inst, err := start(rt, memory)
 	if err != nil {
-		return refused("%s: %v", path, err)
-	}
-	inst, err := rt.Instantiate(ctx, module, runtime.Options{
-		Args: append([]string{filepath.Base(args[0])}, args[1:]...),
-		Env:  f.env, Stdin: stdin, Stdout: stdout, Stderr: stderr,
-	})
-	if err != nil {
+		var exit *exitError
+		if errors.As(err, &exit) {
+			return err
+		}
 		return outcome(logger, 0, err)
 	}
 	defer inst.Close(ctx)
+	if f.snapshot != "" {
+		stop := suspendOnRequest(inst, signals, f.suspendAfter)
+		defer stop()
+	}
 	code, err := inst.Run(ctx, f.timeout)
+	if errors.Is(err, runtime.ErrSuspended) {
+		return writeSnapshot(inst, f.snapshot)
+	}
 	return outcome(logger, code, err)
+}
+
+// suspendOnRequest suspends inst on a signal, and after d if positive.
+// The returned function stops waiting.
+func suspendOnRequest(inst *runtime.Instance, signals <-chan os.Signal, d time.Duration) (stop func()) {
+	var timer *time.Timer
+	var expired <-chan time.Time
+	if d > 0 {
+		timer = time.NewTimer(d)
+		expired = timer.C
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-signals:
+		case <-expired:
+		case <-done:
+			return
+		}
+		inst.Suspend()
+	}()
+	return func() {
+		if timer != nil {
+			timer.Stop()
+		}
+		close(done)
+	}
+}
+
+// writeSnapshot writes inst's snapshot to path, atomically: a file that
+// exists is a whole snapshot.
+func writeSnapshot(inst *runtime.Instance, path string) error {
+	snap, err := inst.Snapshot()
+	if err != nil {
+		return refused("suspended, but writing the snapshot failed: %v", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return refused("writing the snapshot: %v", err)
+	}
+	_, err = tmp.Write(snap)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return refused("writing the snapshot: %v", err)
+	}
+	return &exitError{code: exitSuspended, message: fmt.Sprintf("suspended: snapshot written to %s (%s)", path, wasm.FormatBytes(uint64(len(snap))))}
 }
 
 // outcome turns how a program ended into gate's exit.

@@ -12,6 +12,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -61,6 +62,9 @@ type Header struct {
 	ModuleHash [sha256.Size]byte
 	// MemoryPages is the size of linear memory at suspension.
 	MemoryPages uint32
+	// Checksum is the SHA-256 of the snapshot up to the header, which is
+	// its last section: any change to a snapshot is detected.
+	Checksum [sha256.Size]byte
 }
 
 // Build returns the snapshot of a suspended instance of transformed (the
@@ -78,13 +82,27 @@ func Build(transformed *wasm.Module, moduleHash [sha256.Size]byte, st State) ([]
 	if err := setGlobals(&m, st.Globals); err != nil {
 		return nil, err
 	}
-	h := Header{Version: Version, ModuleHash: moduleHash, MemoryPages: pages}
 	m.Customs = append(withoutOurs(m.Customs),
-		wasm.Custom{Name: sectionHeader, Data: h.appendBinary(nil), After: wasm.SectionData},
 		wasm.Custom{Name: sectionFrames, Data: st.Frames, After: wasm.SectionData},
 		wasm.Custom{Name: sectionABI, Data: st.ABI, After: wasm.SectionData},
 	)
-	return wasm.Encode(&m), nil
+	for _, c := range m.Customs {
+		if c.After > wasm.SectionData {
+			// Encode writes these last: they would follow the header.
+			return nil, fmt.Errorf("custom section %q after the data count section", c.Name)
+		}
+	}
+	body := wasm.Encode(&m)
+	h := Header{Version: Version, ModuleHash: moduleHash, MemoryPages: pages, Checksum: sha256.Sum256(body)}
+	return append(body, headerSection(h.appendBinary(nil))...), nil
+}
+
+// headerSection encodes the header's custom section.
+func headerSection(data []byte) []byte {
+	payload := binary.AppendUvarint(nil, uint64(len(sectionHeader)))
+	payload = append(append(payload, sectionHeader...), data...)
+	section := binary.AppendUvarint([]byte{byte(wasm.SectionCustom)}, uint64(len(payload)))
+	return append(section, payload...)
 }
 
 // setMemory makes memory 0 start with the given content: its minimum
@@ -228,7 +246,8 @@ func withoutOurs(customs []wasm.Custom) []wasm.Custom {
 func (h *Header) appendBinary(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(h.Version))
 	b = append(b, h.ModuleHash[:]...)
-	return binary.AppendUvarint(b, uint64(h.MemoryPages))
+	b = binary.AppendUvarint(b, uint64(h.MemoryPages))
+	return append(b, h.Checksum[:]...)
 }
 
 // Snapshot is a parsed snapshot.
@@ -273,6 +292,9 @@ func Parse(binary []byte) (*Snapshot, error) {
 			return nil, fmt.Errorf("snapshot: %d custom sections %q, want 1 (is this a snapshot?)", found[name], name)
 		}
 	}
+	if err := s.verify(binary); err != nil {
+		return nil, err
+	}
 	if len(m.Memories) != 1 || m.Memories[0].Min != s.MemoryPages {
 		return nil, fmt.Errorf("snapshot: header says %d pages of memory, the module does not declare them", s.MemoryPages)
 	}
@@ -280,6 +302,19 @@ func Parse(binary []byte) (*Snapshot, error) {
 		return nil, fmt.Errorf("snapshot: the module exports no global %s", StateGlobal)
 	}
 	return s, nil
+}
+
+// verify checks that the header is the last section and that the
+// checksum it holds is that of everything before it.
+func (s *Snapshot) verify(binary []byte) error {
+	header := headerSection(s.Header.appendBinary(nil))
+	if !bytes.HasSuffix(binary, header) {
+		return errors.New("snapshot: the header is not the last section")
+	}
+	if sha256.Sum256(binary[:len(binary)-len(header)]) != s.Checksum {
+		return errors.New("snapshot: checksum mismatch: the file has been changed or damaged")
+	}
+	return nil
 }
 
 func parseHeader(data []byte) (Header, error) {
@@ -302,9 +337,11 @@ func parseHeader(data []byte) (Header, error) {
 	if n <= 0 || pages > wasm.MaxPages {
 		return h, errors.New("snapshot header: bad memory size")
 	}
-	if n != len(data) {
-		return h, fmt.Errorf("snapshot header: %d bytes after its end", len(data)-n)
-	}
 	h.MemoryPages = uint32(pages)
+	data = data[n:]
+	if len(data) != sha256.Size {
+		return h, fmt.Errorf("snapshot header: %d bytes of checksum, want %d", len(data), sha256.Size)
+	}
+	copy(h.Checksum[:], data)
 	return h, nil
 }

@@ -186,9 +186,19 @@ func TestParseRefuses(t *testing.T) {
 	}
 	cases := map[string][]byte{
 		"version 2":        spoilHeader(func(h []byte) []byte { h[0] = 2; return h }),
-		"wrong page count": spoilHeader(func(h []byte) []byte { h[len(h)-1] = 7; return h }),
+		"wrong page count": spoilHeader(func(h []byte) []byte { h[1+32] = 7; return h }),
 		"trailing bytes":   spoilHeader(func(h []byte) []byte { return append(h, 0) }),
 		"short hash":       spoilHeader(func(h []byte) []byte { return h[:10] }),
+		"wrong checksum":   spoilHeader(func(h []byte) []byte { h[len(h)-1] ^= 1; return h }),
+		"header not last":  append(bytes.Clone(snap), 0, 2, 1, 'x', 0),
+	}
+	// Every single flipped bit is detected.
+	for off := 0; off < len(snap); off += 1 + off/16 {
+		bad := bytes.Clone(snap)
+		bad[off] ^= 1 << (off % 8)
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("bit %d of byte %d flipped: Parse succeeded", off%8, off)
+		}
 	}
 	for name, bin := range cases {
 		if _, err := Parse(bin); err == nil {

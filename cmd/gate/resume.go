@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gate-wasm/gate/runtime"
+	"github.com/gate-wasm/gate/wasm"
+)
+
+func newResumeCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "resume [flags] SNAPSHOT",
+		Short: "Continue a suspended program from its snapshot",
+		Long: `Continue a program that "gate run --snapshot" (or an earlier resume)
+suspended. It continues where it stopped, with gate's standard input,
+output and error as its own; its arguments and environment are those it
+started with. It can be suspended again, into --snapshot (by default the
+same file). Exit statuses are those of gate run.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("resume: want one SNAPSHOT file (see %s --help)", cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := args[0]
+			if f.snapshot == "" {
+				f.snapshot = path
+			}
+			if err := f.check("resume"); err != nil {
+				return err
+			}
+			snap, err := os.ReadFile(path)
+			if err != nil {
+				return refused("%v", err)
+			}
+			return f.execute(cmd.Context(), stderr, func(rt *runtime.Runtime, memory uint64) (*runtime.Instance, error) {
+				inst, err := rt.Resume(cmd.Context(), snap, memory, runtime.Options{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+				if err != nil {
+					return nil, refused("%s: %v", path, err)
+				}
+				return inst, nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&f.memory, "memory", "256MiB", "cap on the program's linear memory")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "wall-clock time limit of this run (e.g. 10s); 0 means none")
+	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", defaultCacheDir(), `directory for compiled code; "" keeps it in memory only`)
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log what gate does to standard error")
+	f.addSuspendFlags(cmd, "SNAPSHOT itself")
+	return cmd
+}
+
+func newInspectCommand(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect SNAPSHOT",
+		Short: "Print what a snapshot holds",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("inspect: want one SNAPSHOT file (see %s --help)", cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return refused("%v", err)
+			}
+			info, err := runtime.InspectSnapshot(data)
+			if err != nil {
+				return refused("%s: %v", args[0], err)
+			}
+			fmt.Fprint(stdout, formatSnapshotInfo(info, len(data)))
+			return nil
+		},
+	}
+}
+
+func formatSnapshotInfo(info *runtime.SnapshotInfo, size int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "snapshot format: version %d\n", info.Version)
+	fmt.Fprintf(&b, "size:            %s\n", wasm.FormatBytes(uint64(size)))
+	fmt.Fprintf(&b, "module:          sha256:%x\n", info.ModuleHash)
+	fmt.Fprintf(&b, "memory:          %s (%d pages), %s stored (pages of zeros left out)\n",
+		wasm.FormatBytes(uint64(info.MemoryPages)*wasm.PageSize), info.MemoryPages, wasm.FormatBytes(info.MemoryStored))
+	fmt.Fprintf(&b, "arguments:       %q\n", info.Args)
+	fmt.Fprintf(&b, "environment:     %q\n", info.Env)
+	fmt.Fprintf(&b, "monotonic clock: %v\n", info.Monotonic)
+	fmt.Fprintf(&b, "pending input:   %d bytes\n", info.PendingInput)
+	fmt.Fprintf(&b, "services:        none\n")
+	fmt.Fprintf(&b, "frames:          %d, innermost first\n", len(info.Frames))
+	for i, fr := range info.Frames {
+		fmt.Fprintf(&b, "  #%-3d function %d at suspension point %d, %d values\n", i, fr.Function, fr.Point, fr.Values)
+	}
+	return b.String()
+}

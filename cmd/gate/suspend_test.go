@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gate-wasm/gate/internal/testprog"
+	"github.com/gate-wasm/gate/wasm"
+)
+
+// resumeUntilDone resumes snap again and again, suspending each run after
+// d, until the program ends; it returns the output of all the runs and
+// the final result.
+func resumeUntilDone(t *testing.T, snap string, d time.Duration) (string, result) {
+	t.Helper()
+	var out strings.Builder
+	for range 100 {
+		r := gate(t, nil, "resume", "--suspend-after", d.String(), snap)
+		out.WriteString(r.stdout)
+		if r.code != exitSuspended {
+			return out.String(), r
+		}
+	}
+	t.Fatalf("still suspended after 100 resumptions")
+	return "", result{}
+}
+
+// TestSuspendAfterAndResume suspends a CPU-bound program with a deep call
+// stack by time, again and again, and checks that the pieces of output
+// make up the output of an uninterrupted run.
+func TestSuspendAfterAndResume(t *testing.T) {
+	prog := testprog.C(t, "internal/testprog/src/c/recurse.c")
+	args := []string{prog, "60", "30000000"}
+	full := gate(t, nil, append([]string{"run"}, args...)...)
+	full.expect(t, 7, "")
+
+	snap := filepath.Join(t.TempDir(), "recurse.snap")
+	first := gate(t, nil, append([]string{"run", "--snapshot", snap, "--suspend-after", "100ms"}, args...)...)
+	if first.code != exitSuspended || !strings.HasPrefix(first.stderr, "gate: suspended: snapshot written to "+snap) {
+		t.Fatalf("run --suspend-after: status %d, stderr %q; want %d and the snapshot's name", first.code, first.stderr, exitSuspended)
+	}
+	rest, last := resumeUntilDone(t, snap, 100*time.Millisecond)
+	last.expect(t, 7, "")
+	if first.stdout+rest != full.stdout {
+		t.Errorf("output across suspensions differs from an uninterrupted run:\n%s\nwant:\n%s", first.stdout+rest, full.stdout)
+	}
+}
+
+// TestSuspendOnSignal suspends a program blocked on its standard input
+// with SIGTERM, and resumes it with the rest of the input.
+func TestSuspendOnSignal(t *testing.T) {
+	prog := testprog.C(t, "examples/c/filter.c")
+	snap := filepath.Join(t.TempDir(), "filter.snap")
+	cmd := exec.Command(gateBinary, "run", "--cache-dir", cacheDir(t), "--snapshot", snap, prog)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// filter writes what it read in blocks of 4096 bytes: give it more
+	// than one block, keep the pipe open, and once the first block is
+	// out, it is running and waiting for the rest.
+	first := strings.Repeat("abcdefgh", 1000)
+	io.WriteString(stdin, first)
+	before := make([]byte, 4096)
+	if _, err := io.ReadFull(stdout, before); err != nil {
+		t.Fatalf("reading the first block: %v; stderr %q", err, stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	rest, _ := io.ReadAll(stdout)
+	err = cmd.Wait()
+	stdin.Close()
+	if code := cmd.ProcessState.ExitCode(); code != exitSuspended {
+		t.Fatalf("after SIGTERM: %v, stderr %q; want status %d", err, stderr.String(), exitSuspended)
+	}
+	r := gate(t, strings.NewReader("ijkl"), "resume", snap)
+	r.expect(t, 0, "filter: 8004 bytes\n")
+	if got, want := string(before)+string(rest)+r.stdout, strings.ToUpper(first+"ijkl"); got != want {
+		t.Errorf("output %d bytes, want %d: input was lost or repeated across the suspension", len(got), len(want))
+	}
+}
+
+func TestInspect(t *testing.T) {
+	prog := testprog.C(t, "examples/c/filter.c")
+	snap := filepath.Join(t.TempDir(), "filter.snap")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	w.WriteString("some input")
+	gate(t, r, "run", "--snapshot", snap, "--suspend-after", "200ms", prog, "an arg").expect(t, exitSuspended, "gate: suspended: snapshot written to "+snap+" ("+sizeOf(t, snap)+")\n")
+	out := gate(t, nil, "inspect", snap)
+	out.expect(t, 0, "")
+	for _, want := range []string{
+		"snapshot format: version 1\n",
+		"module:          sha256:",
+		"memory:          128 KiB (2 pages)",
+		`arguments:       ["` + filepath.Base(prog) + `" "an arg"]`,
+		"pending input:   0 bytes\n",
+		"services:        none\n",
+		"function ",
+	} {
+		if !strings.Contains(out.stdout, want) {
+			t.Errorf("gate inspect does not say %q:\n%s", want, out.stdout)
+		}
+	}
+}
+
+func sizeOf(t *testing.T, path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wasm.FormatBytes(uint64(fi.Size()))
+}
+
+// suspendedFilter returns a snapshot of examples/c/filter.c suspended
+// while it waits for input, after reading some.
+func suspendedFilter(t *testing.T, dir string) string {
+	prog := testprog.C(t, "examples/c/filter.c")
+	snap := filepath.Join(dir, "filter.snap")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	w.WriteString("some input")
+	gate(t, r, "run", "--snapshot", snap, "--suspend-after", "100ms", prog).expect(t, exitSuspended, "gate: suspended: snapshot written to "+snap+" ("+sizeOf(t, snap)+")\n")
+	return snap
+}
+
+// TestBadSnapshots gives resume and inspect files that are not good
+// snapshots: each is refused with one line and status 1.
+func TestBadSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	good := suspendedFilter(t, dir)
+	data := mustRead(t, good)
+	if r := gate(t, nil, "resume", "--snapshot", filepath.Join(dir, "unused"), good); r.code != 0 || r.stderr != "filter: 10 bytes\n" {
+		t.Fatalf("the good snapshot does not resume: status %d, stderr %q", r.code, r.stderr)
+	}
+	write := func(name string, b []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	version := bytes.Clone(data)
+	i := bytes.Index(version, []byte("gate.snapshot"))
+	version[i+len("gate.snapshot")] = 9 // the header's version
+	cases := []struct {
+		name, path, want string
+		flags            []string
+	}{
+		{"truncated", write("truncated", data[:len(data)/2]), "", nil},
+		{"no Gate sections", write("program", mustRead(t, testprog.C(t, "examples/c/filter.c"))), "is this a snapshot", nil},
+		{"empty", write("empty", nil), "not a WebAssembly module", nil},
+		{"version 9", write("version", version), "snapshot format version 9", nil},
+		{"memory over the cap", good, "more than the cap", []string{"--memory", "64KiB"}},
+		{"missing", filepath.Join(dir, "missing"), "no such file", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append(append([]string{"resume"}, c.flags...), c.path)
+			r := gate(t, nil, args...)
+			if r.code != exitRefused || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("gate %v: status %d, stderr %q; want status 1 and one line containing %q", args, r.code, r.stderr, c.want)
+			}
+			if c.flags == nil {
+				if r := gate(t, nil, "inspect", c.path); r.code != exitRefused {
+					t.Errorf("gate inspect %s: status %d, stderr %q", c.name, r.code, r.stderr)
+				}
+			}
+		})
+	}
+	// A flipped byte anywhere is refused before anything runs.
+	for off := 0; off < len(data); off += len(data)/30 + 1 {
+		bad := bytes.Clone(data)
+		bad[off] ^= 0x5a
+		r := gate(t, nil, "resume", "--snapshot", filepath.Join(dir, "unused"), write("flipped", bad))
+		if r.code != exitRefused || r.stdout != "" || !strings.Contains(r.stderr, "snapshot") {
+			t.Errorf("byte %d flipped: status %d, stdout %q, stderr %q; want status 1 and no output", off, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSuspendUsage(t *testing.T) {
+	hello := testprog.C(t, "examples/c/hello.c")
+	gate(t, nil, "run", "--suspend-after", "1s", hello).expect(t, exitUsage, "gate: run: --suspend-after needs --snapshot FILE\n")
+	gate(t, nil, "resume").expect(t, exitUsage, "gate: resume: want one SNAPSHOT file (see gate resume --help)\n")
+	gate(t, nil, "inspect").expect(t, exitUsage, "gate: inspect: want one SNAPSHOT file (see gate inspect --help)\n")
+	// A program that ends before any suspension writes no snapshot.
+	snap := filepath.Join(t.TempDir(), "never.snap")
+	gate(t, nil, "run", "--snapshot", snap, hello, "x").expect(t, 0, "")
+	if _, err := os.Stat(snap); !os.IsNotExist(err) {
+		t.Errorf("a program that ended left a snapshot: %v", err)
+	}
+}
