@@ -8,3 +8,27 @@ func SuspendAtCheck(i *Instance, n int) {
 		i.suspension.countdown = n
 	}
 }
+
+// MemoryOf returns a copy of the instance's linear memory, for tests
+// that compare it after Run (before Close); nil if it has none.
+func MemoryOf(i *Instance) []byte {
+	if !i.hasMemory {
+		return nil
+	}
+	m := i.module.Memory()
+	b, ok := m.Read(0, m.Size())
+	if !ok {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// ChecksLeft returns what is left of the countdown that SuspendAtCheck
+// set: started with n, a run that ended without suspending passed n minus
+// this many check sites.
+func ChecksLeft(i *Instance) int {
+	if i.suspension == nil {
+		return 0
+	}
+	return i.suspension.countdown
+}
