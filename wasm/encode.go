@@ -145,6 +145,14 @@ func (m *Module) sizeHint() int {
 }
 
 func (m *Module) hasSection(id SectionID) bool {
+	// These two say themselves whether they are there: a program that
+	// clears HasStart removes the start section.
+	switch id {
+	case SectionStart:
+		return m.HasStart
+	case SectionDataCount:
+		return m.HasDataCount
+	}
 	if m.orig[id].raw != nil {
 		return true
 	}
@@ -163,12 +171,8 @@ func (m *Module) hasSection(id SectionID) bool {
 		return len(m.Globals) > 0
 	case SectionExport:
 		return len(m.Exports) > 0
-	case SectionStart:
-		return m.HasStart
 	case SectionElement:
 		return len(m.Elements) > 0
-	case SectionDataCount:
-		return m.HasDataCount
 	case SectionCode:
 		return len(m.Code) > 0
 	case SectionData:

@@ -230,3 +230,30 @@ func TestEncodeCustomPlacement(t *testing.T) {
 		t.Errorf("sections %q; want %q", got, want)
 	}
 }
+
+// TestEncodeRemovesOptionalSections clears HasStart and HasDataCount of a
+// decoded module: Encode must leave those sections out.
+func TestEncodeRemovesOptionalSections(t *testing.T) {
+	bin := wat2wasm(t, `(module (memory 1) (func $f) (start $f) (data "x") (func (data.drop 0)))`)
+	m, err := Decode(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.HasStart || !m.HasDataCount {
+		t.Fatalf("the test module has start %v, data count %v", m.HasStart, m.HasDataCount)
+	}
+	m.HasStart = false
+	out, err := Decode(Encode(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.HasStart || !out.HasDataCount {
+		t.Errorf("after clearing HasStart: start %v, data count %v", out.HasStart, out.HasDataCount)
+	}
+	m.HasDataCount = false
+	m.Code = m.Code[:1] // without data.drop, which needs the count
+	m.Funcs = m.Funcs[:1]
+	if out, err = Decode(Encode(m)); err != nil || out.HasDataCount {
+		t.Errorf("after clearing HasDataCount: %v, data count %v", err, out != nil && out.HasDataCount)
+	}
+}

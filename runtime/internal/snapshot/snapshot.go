@@ -75,6 +75,9 @@ func Build(transformed *wasm.Module, moduleHash [sha256.Size]byte, st State) ([]
 		return nil, fmt.Errorf("memory of %d bytes is not a whole number of pages", len(st.Memory))
 	}
 	m := *transformed
+	// The start function ran when the program was first instantiated;
+	// resuming must not run it again.
+	m.HasStart, m.Start = false, 0
 	pages := uint32(len(st.Memory) / wasm.PageSize)
 	if err := setMemory(&m, pages, st.Memory); err != nil {
 		return nil, err

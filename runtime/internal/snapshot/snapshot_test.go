@@ -53,6 +53,9 @@ func TestBuildAndParse(t *testing.T) {
 	if err != nil {
 		t.Fatalf("decoding the snapshot: %v", err)
 	}
+	if got.HasStart {
+		t.Errorf("the snapshot has a start function: resuming would run it again")
+	}
 	if got.Memories[0].Min != 3 || got.Memories[0].Max != 4 {
 		t.Errorf("memory limits %+v, want min 3 max 4", got.Memories[0])
 	}

@@ -12,6 +12,8 @@
   (export "gate_suspend.state" (global $state))
   (data (i32.const 16) "active")
   (data $p "passive")
+  (start $init)
+  (func $init)
   (func (export "_start")
     (memory.init $p (i32.const 0) (i32.const 0) (i32.const 0))
     (data.drop $p)))
