@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -263,8 +264,9 @@ func TestSuspendProgramSieve(t *testing.T) {
 	if got.suspensions != len(plan) {
 		t.Errorf("every %dth check: %d suspensions, want %d", k, got.suspensions, len(plan))
 	}
-	// At timed moments.
-	timed := p.run(t, []step{{delay: time.Millisecond}, {delay: 3 * time.Millisecond}, {delay: 10 * time.Millisecond}})
+	// At timed moments: compiled, the sieve computes for a few
+	// milliseconds only.
+	timed := p.run(t, []step{{delay: 50 * time.Microsecond}, {delay: 100 * time.Microsecond}, {delay: 200 * time.Microsecond}, {delay: 400 * time.Microsecond}})
 	same(t, "timed", timed, want, true)
 	t.Logf("%d single suspensions (checks %v), %d during growth (memory %v pages), %d every %dth check, %d timed",
 		len(singles), singles, len(grown), grown, got.suspensions, k, timed.suspensions)
@@ -351,10 +353,18 @@ func TestSuspendProgramSleepers(t *testing.T) {
 }
 
 // blockingReader blocks every Read until done is closed, then ends: a
-// host input that has nothing more for now.
-type blockingReader struct{ done chan struct{} }
+// host input that has nothing more for now. It closes reached, if set,
+// when first read.
+type blockingReader struct {
+	done    chan struct{}
+	reached chan struct{}
+	once    *sync.Once
+}
 
 func (b blockingReader) Read([]byte) (int, error) {
+	if b.reached != nil {
+		b.once.Do(func() { close(b.reached) })
+	}
 	<-b.done
 	return 0, io.EOF
 }
@@ -407,6 +417,7 @@ func testFilter(t *testing.T, p *prog, points func(n int) []int, pendingAt []flo
 	p.stdin = func() io.Reader { return bytes.NewReader(part) }
 	nPart := p.checks(t)
 	var blockers []chan struct{}
+	var reached chan struct{} // of the last reader made
 	t.Cleanup(func() {
 		for _, c := range blockers {
 			close(c)
@@ -415,22 +426,29 @@ func testFilter(t *testing.T, p *prog, points func(n int) []int, pendingAt []flo
 	p.stdin = func() io.Reader {
 		c := make(chan struct{})
 		blockers = append(blockers, c)
-		return io.MultiReader(bytes.NewReader(part[:6000]), bytes.NewReader(part[6000:12000]), bytes.NewReader(part[12000:]), blockingReader{c})
+		reached = make(chan struct{})
+		return io.MultiReader(bytes.NewReader(part[:6000]), bytes.NewReader(part[6000:12000]), bytes.NewReader(part[12000:]), blockingReader{c, reached, new(sync.Once)})
 	}
 	p.stdinAfter = func(int) io.Reader { return bytes.NewReader(rest) }
 	p.keepSnaps = true
 	defer func() { p.stdin, p.stdinAfter, p.keepSnaps = nil, nil, false }()
 
 	got := p.run(t, []step{{fn: func(i *runtime.Instance) {
-		time.Sleep(300 * time.Millisecond) // long enough to read it all
+		<-reached                          // the host has read the chunks
+		time.Sleep(300 * time.Millisecond) // and the program, most likely
 		i.Suspend()
 	}}})
 	same(t, "suspended while blocked on stdin", got, want, false)
 	if got.suspensions != 1 {
 		t.Fatalf("blocked on stdin: %d suspensions, want 1", got.suspensions)
 	}
-	if _, abi := snapshotState(t, got.snaps[0]); len(abi.Stdin) != 0 || abi.StdinState != 0 {
-		t.Errorf("blocked on stdin: snapshot holds %d pending bytes, input state %d; want 0, 0 (open)", len(abi.Stdin), abi.StdinState)
+	// Slow (under -race, interpreted), the program may not have read
+	// them all yet: then they are in the snapshot, and the output above
+	// shows that none was lost.
+	if _, abi := snapshotState(t, got.snaps[0]); abi.StdinState != 0 {
+		t.Errorf("blocked on stdin: snapshot's input state %d, want 0 (open)", abi.StdinState)
+	} else if len(abi.Stdin) != 0 {
+		t.Logf("blocked on stdin: the program had not read %d bytes yet when suspended", len(abi.Stdin))
 	}
 
 	var pendings, pendingChecks []int
