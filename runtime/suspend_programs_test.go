@@ -327,14 +327,16 @@ func TestSuspendProgramGoWorkers(t *testing.T) {
 // count), so the program still finds that it slept at least n*step.
 func TestSuspendProgramSleepers(t *testing.T) {
 	t.Parallel()
-	p := &prog{path: testprog.Go(t, "examples/go/sleepers"), args: []string{"sleepers", "-n", "3", "-step", "20ms"}, cfg: runtime.Config{Interpreter: true}, keepSnaps: true}
+	p := &prog{path: testprog.Go(t, "examples/go/sleepers"), args: []string{"sleepers", "-n", "3", "-step", "1s"}, cfg: runtime.Config{Interpreter: true}, keepSnaps: true}
 	want := p.run(t, nil)
-	if wantOut := "goroutine 2 woke\ngoroutine 1 woke\ngoroutine 0 woke\nall 3 woke in at least 60ms: true\n"; want.stdout != wantOut {
+	if wantOut := "goroutine 2 woke\ngoroutine 1 woke\ngoroutine 0 woke\nall 3 woke in at least 3s: true\n"; want.stdout != wantOut {
 		t.Fatalf("uninterrupted run: stdout %q, want %q", want.stdout, wantOut)
 	}
 	goMemory(t, p, want)
-	// Each delay is from the start of a (resumed) run.
-	got := p.run(t, []step{{delay: 10 * time.Millisecond}, {delay: 15 * time.Millisecond}, {delay: 15 * time.Millisecond}})
+	// Each delay is from the start of a (resumed) run. The sleeps are
+	// long so that even a slow machine (or -race) suspends the program
+	// asleep every time, not after it has ended.
+	got := p.run(t, []step{{delay: 100 * time.Millisecond}, {delay: 100 * time.Millisecond}, {delay: 100 * time.Millisecond}})
 	same(t, "suspended while asleep", got, want, false)
 	if got.suspensions < 2 {
 		t.Fatalf("%d suspensions, want at least 2", got.suspensions)
