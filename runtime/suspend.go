@@ -45,11 +45,18 @@ type suspension struct {
 	countdown int
 }
 
+// globals finds the transform's globals. A snapshot is untrusted: its
+// module may lack them, or declare them immutable.
 func (s *suspension) globals(mod api.Module) {
-	if s.state == nil {
-		s.state = mod.ExportedGlobal(suspend.StateExport).(api.MutableGlobal)
-		s.fuel = mod.ExportedGlobal(suspend.FuelExport).(api.MutableGlobal)
+	if s.state != nil {
+		return
 	}
+	state, ok1 := mod.ExportedGlobal(suspend.StateExport).(api.MutableGlobal)
+	fuel, ok2 := mod.ExportedGlobal(suspend.FuelExport).(api.MutableGlobal)
+	if !ok1 || !ok2 {
+		panic(&snapshotMismatch{errors.New("the module does not export the transform's mutable globals")})
+	}
+	s.state, s.fuel = state, fuel
 }
 
 // unwind makes the program unwind from where it is.
@@ -123,7 +130,9 @@ func (r *Runtime) instantiateSuspend(ctx context.Context) error {
 		ft   frames.Type
 	}{{"i32", i32, frames.I32}, {"i64", i64, frames.I64}, {"f32", f32, frames.F32}, {"f64", f64, frames.F64}} {
 		fn("save_"+t.name, []api.ValueType{t.vt}, nil, func(s *suspension, _ api.Module, stack []uint64) {
-			s.stack.Save(t.ft, stack[0])
+			if err := s.stack.Save(t.ft, stack[0]); err != nil {
+				panic(&snapshotMismatch{err})
+			}
 		})
 		fn("load_"+t.name, nil, []api.ValueType{t.vt}, func(s *suspension, _ api.Module, stack []uint64) {
 			if s.rewinder == nil {
@@ -137,7 +146,9 @@ func (r *Runtime) instantiateSuspend(ctx context.Context) error {
 		})
 	}
 	fn("save_frame", []api.ValueType{i32, i32}, nil, func(s *suspension, _ api.Module, stack []uint64) {
-		s.stack.SaveFrame(uint32(stack[0]), uint32(stack[1]))
+		if err := s.stack.SaveFrame(uint32(stack[0]), uint32(stack[1])); err != nil {
+			panic(&snapshotMismatch{err})
+		}
 	})
 	fn("restore_frame", []api.ValueType{i32}, []api.ValueType{i32}, func(s *suspension, _ api.Module, stack []uint64) {
 		if s.rewinder == nil {

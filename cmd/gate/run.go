@@ -142,8 +142,6 @@ func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(*ru
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	// Stop checks slow compiled code down (docs/PERFORMANCE.md): only a
-	// timeout needs them.
 	var signals chan os.Signal
 	if f.snapshot != "" {
 		// From the start: a signal during compilation suspends the
@@ -152,6 +150,8 @@ func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(*ru
 		signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 		defer signal.Stop(signals)
 	}
+	// Stop checks slow compiled code down (docs/PERFORMANCE.md): only a
+	// timeout needs them.
 	rt, err := runtime.New(ctx, runtime.Config{CacheDir: f.cacheDir, Logger: logger, Interruptible: f.timeout > 0})
 	if err != nil {
 		return refused("%v", err)

@@ -57,21 +57,35 @@ type Stack struct {
 	current Frame // being saved
 }
 
+// ErrTooLarge is returned when a program saves more frames or values
+// than a snapshot may hold (MaxFrames, MaxValuesPerFrame): the code that
+// saves them is the program's, and must not make the host grow without
+// bound.
+var ErrTooLarge = errors.New("the program saves more frames or values than a snapshot may hold")
+
 // Save adds a value to the frame being saved. Only the low 32 bits of
 // an i32 or f32 count: engines may pass garbage above them.
-func (s *Stack) Save(t Type, v uint64) {
+func (s *Stack) Save(t Type, v uint64) error {
+	if len(s.current.Values) >= MaxValuesPerFrame {
+		return ErrTooLarge
+	}
 	if t == I32 || t == F32 {
 		v = uint64(uint32(v))
 	}
 	s.current.Types = append(s.current.Types, t)
 	s.current.Values = append(s.current.Values, v)
+	return nil
 }
 
 // SaveFrame closes the frame being saved.
-func (s *Stack) SaveFrame(fn, point uint32) {
+func (s *Stack) SaveFrame(fn, point uint32) error {
+	if len(s.Frames) >= MaxFrames {
+		return ErrTooLarge
+	}
 	s.current.Func, s.current.Point = fn, point
 	s.Frames = append(s.Frames, s.current)
 	s.current = Frame{}
+	return nil
 }
 
 // Rewinder hands the frames of a Stack back, outermost first.

@@ -164,3 +164,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestSaveBounded checks that a program cannot make the host keep more
+// than a snapshot may hold.
+func TestSaveBounded(t *testing.T) {
+	var s Stack
+	for range MaxValuesPerFrame {
+		if err := s.Save(I32, 1); err != nil {
+			t.Fatalf("Save within the limit: %v", err)
+		}
+	}
+	if err := s.Save(I32, 1); err != ErrTooLarge {
+		t.Errorf("Save past %d values: %v, want ErrTooLarge", MaxValuesPerFrame, err)
+	}
+	s = Stack{}
+	for range MaxFrames {
+		if err := s.SaveFrame(1, 1); err != nil {
+			t.Fatalf("SaveFrame within the limit: %v", err)
+		}
+	}
+	if err := s.SaveFrame(1, 1); err != ErrTooLarge {
+		t.Errorf("SaveFrame past %d frames: %v, want ErrTooLarge", MaxFrames, err)
+	}
+}
