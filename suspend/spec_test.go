@@ -8,31 +8,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gate-wasm/gate/internal/testprog"
 	"github.com/gate-wasm/gate/wasm"
 )
 
-// specDir returns the directory of the WebAssembly spec test suite:
-// $GATE_SPEC_DIR, or ../shared/spec beside the repository root; "" if
-// there is no go.mod above the working directory.
-func specDir() string {
-	if dir := os.Getenv("GATE_SPEC_DIR"); dir != "" {
-		return dir
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "spec")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
+// specDir returns the directory of the WebAssembly spec test suite.
+func specDir() string { return testprog.SpecDir() }
 
 type specModule struct {
 	name   string

@@ -3,9 +3,9 @@ package wasm
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/gate-wasm/gate/internal/testprog"
 )
 
 // fuzzSeeds are small valid modules, and a few near misses, for the
@@ -196,22 +196,4 @@ func checkDecodeError(t *testing.T, err error, size int) {
 
 // specDirOrEmpty is specDir for code without a *testing.T: the suite's
 // directory, or "" when there is none.
-func specDirOrEmpty() string {
-	if dir := os.Getenv("GATE_SPEC_DIR"); dir != "" {
-		return dir
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "spec")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
+func specDirOrEmpty() string { return testprog.SpecDir() }

@@ -40,6 +40,21 @@ func Root() (string, error) {
 	}
 }
 
+// SpecDir returns the directory of the WebAssembly spec test suite:
+// $GATE_SPEC_DIR, or else ../shared/spec beside the repository root, or ""
+// if the working directory is in no repository. The directory may not
+// exist: tests that need it skip and say how to get it.
+func SpecDir() string {
+	if dir := os.Getenv("GATE_SPEC_DIR"); dir != "" {
+		return dir
+	}
+	root, err := Root()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(root, "..", "shared", "spec")
+}
+
 // TB is the part of testing.TB that builds need.
 type TB interface {
 	Helper()

@@ -37,6 +37,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/gate-wasm/gate/internal/testprog"
 )
 
 // Options control a run.
@@ -110,28 +112,8 @@ func Position(wast string, line int) string {
 }
 
 // Dir returns the directory of the spec suite: $GATE_SPEC_DIR, or else
-// ../shared/spec beside the root of the repository holding the working
-// directory (the nearest directory above it with a go.mod), or "" if there
-// is none.
-func Dir() string {
-	if dir := os.Getenv("GATE_SPEC_DIR"); dir != "" {
-		return dir
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "spec")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
+// ../shared/spec beside the repository root, or "" if there is none.
+func Dir() string { return testprog.SpecDir() }
 
 // Files returns the JSON files of the suite in dir (json/NAME/NAME.json),
 // sorted.
