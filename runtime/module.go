@@ -43,11 +43,29 @@ func (e *ModuleError) Unwrap() error { return e.Err }
 // DefaultMemoryLimit): memory.grow beyond it fails, and a module whose
 // initial memory exceeds it is refused.
 func (r *Runtime) Compile(ctx context.Context, binary []byte, memoryLimit uint64) (*Module, error) {
+	if err := validate(binary); err != nil {
+		return nil, err
+	}
 	return r.compile(ctx, binary, memoryLimit, false)
 }
 
-// compile is Compile; suspendable admits the imports of the suspendable
-// transform.
+// validate decodes and validates binary with package wasm before the
+// engine sees it. wazero's own validation is not enough for untrusted
+// input: v1.12 panics (index out of range) on a call_indirect whose type
+// index is out of range, which a damaged module easily has.
+func validate(binary []byte) error {
+	m, err := wasm.Decode(binary)
+	if err == nil {
+		err = wasm.Validate(m)
+	}
+	if err != nil {
+		return &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
+	}
+	return nil
+}
+
+// compile is Compile of a module that package wasm has validated;
+// suspendable admits the imports of the suspendable transform.
 func (r *Runtime) compile(ctx context.Context, binary []byte, memoryLimit uint64, suspendable bool) (*Module, error) {
 	if memoryLimit == 0 {
 		memoryLimit = DefaultMemoryLimit
@@ -78,7 +96,7 @@ func (r *Runtime) compile(ctx context.Context, binary []byte, memoryLimit uint64
 	if err != nil { // not expected: CapMemory has read the same section
 		return nil, &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
 	}
-	compiled, err := r.engine.CompileModule(ctx, capped)
+	compiled, err := r.compileEngine(ctx, capped)
 	if err != nil {
 		return nil, &ModuleError{Reason: "invalid module: " + firstLine(err.Error()), Err: err}
 	}
@@ -88,6 +106,18 @@ func (r *Runtime) compile(ctx context.Context, binary []byte, memoryLimit uint64
 		return nil, err
 	}
 	return m, nil
+}
+
+// compileEngine is the engine's CompileModule, with a panic in the engine
+// turned into an error: the module has been validated, so a panic is a bug
+// of the engine, and must not take the host down with it.
+func (r *Runtime) compileEngine(ctx context.Context, binary []byte) (compiled wazero.CompiledModule, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			compiled, err = nil, fmt.Errorf("the engine failed on the module: %v", p)
+		}
+	}()
+	return r.engine.CompileModule(ctx, binary)
 }
 
 // checkLinkable refuses modules that import functions Gate does not

@@ -337,6 +337,15 @@ func TestCompileRefuses(t *testing.T) {
 		{"imported memory", wat("import_memory"), "imports memory"},
 		{"bad signature", wat("bad_signature"), "with type"},
 		{"no _start", wat("no_start"), "no _start"},
+		// call_indirect of type 24 where there is one type: wazero v1.12's
+		// validator panics on it (found by TestCorruptModules in cmd/gate).
+		{"call_indirect of an unknown type", []byte("\x00asm\x01\x00\x00\x00" +
+			"\x01\x04\x01\x60\x00\x00" + // type section: () -> ()
+			"\x03\x02\x01\x00" + // function section
+			"\x04\x04\x01\x70\x00\x01" + // table section: funcref, min 1
+			"\x07\x0a\x01\x06_start\x00\x00" + // export _start
+			"\x0a\x09\x01\x07\x00\x41\x00\x11\x18\x00\x0b"), // i32.const 0; call_indirect 24 0; end
+			"unknown type 24"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -286,6 +286,9 @@ func (r *Runtime) Resume(ctx context.Context, binary []byte, memoryLimit uint64,
 		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
 	}
 	m, err := wasm.Decode(snap.Module)
+	if err == nil {
+		err = wasm.Validate(m) // a snapshot is as untrusted as a program
+	}
 	if err != nil {
 		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
 	}
