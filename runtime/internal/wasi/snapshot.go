@@ -42,7 +42,17 @@ type Snapshot struct {
 }
 
 // Snapshot returns the state to carry into a snapshot. Call it once the
-// program has unwound: nothing else may use the state meanwhile.
+// program has unwound: nothing else may use the state meanwhile, and the
+// program must not run on it afterwards.
+//
+// The snapshot holds every byte the state has taken from standard input
+// and the program has not read. From Snapshot on, the state starts no
+// Read of its reader. A Read already under way cannot be cancelled on an
+// arbitrary io.Reader: when the reader takes a read deadline (an *os.File
+// of a pipe or terminal opened for Go's poller, a net.Conn), Snapshot
+// interrupts the Read and waits briefly for it, so that what it returned
+// is in the snapshot; otherwise what it returns later is not, and
+// RemainingStdin hands it to whoever reads the input next.
 func (s *State) Snapshot() Snapshot {
 	snap := Snapshot{Monotonic: s.monotonic()}
 	for _, a := range s.args {
@@ -63,6 +73,20 @@ func (s *State) Snapshot() Snapshot {
 		snap.StdinState = stdinFailed
 	}
 	return snap
+}
+
+// RemainingStdin returns standard input as this state leaves it to its
+// next owner: the bytes of a Read that was under way at Snapshot and
+// returned after it (which the snapshot does not hold), then the rest of
+// the host's reader. An instance resumed from the snapshot in the same
+// process must be given this reader rather than the original one, or
+// those bytes are lost; reading the original one meanwhile would also
+// race with the Read under way. When the stream had ended by the
+// snapshot, it reports that end again. RemainingStdin detaches the input
+// as Snapshot does: call it after Snapshot.
+func (s *State) RemainingStdin() io.Reader {
+	s.stdin.detach()
+	return remainder{s.stdin}
 }
 
 // Restore returns the state of an instance resumed from snap. The

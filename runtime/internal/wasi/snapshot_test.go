@@ -86,9 +86,11 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	for s.stdin.pending() < len("hello world")-len(first) {
 		time.Sleep(time.Millisecond)
 	}
-	w.Close()
 
+	// The pipe stays open until the snapshot: closed before, its end
+	// could reach the state first, and the snapshot would say so.
 	snap := s.Snapshot()
+	w.Close()
 	encoded := snap.AppendBinary(nil)
 	decoded, err := ParseSnapshot(encoded)
 	if err != nil {
