@@ -1,11 +1,12 @@
 package wasi
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/gate-wasm/gate/runtime/internal/wire"
 )
 
 // snapshotVersion is the version of the encoding AppendSnapshot writes.
@@ -125,121 +126,48 @@ func Restore(cfg Config, snap Snapshot) (*State, error) {
 func (snap *Snapshot) AppendBinary(b []byte) []byte {
 	b = append(b, snapshotVersion)
 	for _, strs := range [][]string{snap.Args, snap.Env} {
-		b = binary.AppendUvarint(b, uint64(len(strs)))
+		b = wire.AppendUvarint(b, uint64(len(strs)))
 		for _, s := range strs {
-			b = binary.AppendUvarint(b, uint64(len(s)))
-			b = append(b, s...)
+			b = wire.AppendText(b, s)
 		}
 	}
-	b = binary.AppendUvarint(b, snap.Monotonic)
+	b = wire.AppendUvarint(b, snap.Monotonic)
 	for i := range snap.FdFlags {
-		closed := byte(0)
-		if snap.FdClosed[i] {
-			closed = 1
-		}
-		b = append(b, closed)
-		b = binary.AppendUvarint(b, uint64(snap.FdFlags[i]))
+		b = wire.AppendBool(b, snap.FdClosed[i])
+		b = wire.AppendUvarint(b, uint64(snap.FdFlags[i]))
 	}
 	b = append(b, snap.StdinState)
-	b = binary.AppendUvarint(b, uint64(len(snap.Stdin)))
-	return append(b, snap.Stdin...)
+	return wire.AppendBytes(b, snap.Stdin)
 }
 
 // ParseSnapshot decodes what AppendBinary wrote, checking every field.
 func ParseSnapshot(data []byte) (Snapshot, error) {
-	d := decoder{data: data}
+	d := wire.NewDecoder(data)
 	var snap Snapshot
-	if v := d.byte("version"); d.err == nil && v != snapshotVersion {
+	if v := d.Byte("version"); d.Err() == nil && v != snapshotVersion {
 		return snap, fmt.Errorf("WASI state: version %d, this Gate reads %d", v, snapshotVersion)
 	}
-	snap.Args = d.strings("arguments")
-	snap.Env = d.strings("environment")
-	snap.Monotonic = d.uvarint("monotonic clock", 1<<62)
+	snap.Args = parseStrings(d, "arguments")
+	snap.Env = parseStrings(d, "environment")
+	snap.Monotonic = d.Uvarint("monotonic clock", 1<<62)
 	for i := range snap.FdFlags {
-		switch d.byte("descriptor state") {
-		case 0:
-		case 1:
-			snap.FdClosed[i] = true
-		default:
-			d.fail(fmt.Errorf("descriptor %d: bad closed flag", i))
-		}
-		snap.FdFlags[i] = uint16(d.uvarint("descriptor flags", fdflagAppend|fdflagNonblock))
+		snap.FdClosed[i] = d.Bool("descriptor closed flag")
+		snap.FdFlags[i] = uint16(d.Uvarint("descriptor flags", fdflagAppend|fdflagNonblock))
 	}
-	snap.StdinState = d.byte("standard input state")
-	snap.Stdin = d.bytes("standard input", maxSnapshotStdin)
-	if d.err == nil && len(d.data) > 0 {
-		d.fail(fmt.Errorf("%d bytes after the end", len(d.data)))
-	}
-	if d.err != nil {
-		return Snapshot{}, fmt.Errorf("WASI state: %w", d.err)
+	snap.StdinState = d.Byte("standard input state")
+	snap.Stdin = d.Bytes("standard input", maxSnapshotStdin)
+	if err := d.Finish("the end"); err != nil {
+		return Snapshot{}, fmt.Errorf("WASI state: %w", err)
 	}
 	return snap, nil
 }
 
-// decoder reads a snapshot with a sticky error.
-type decoder struct {
-	data []byte
-	err  error
-}
-
-func (d *decoder) fail(err error) {
-	if d.err == nil {
-		d.err = err
-	}
-	d.data = nil
-}
-
-func (d *decoder) byte(what string) byte {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.data) == 0 {
-		d.fail(fmt.Errorf("%s: %w", what, io.ErrUnexpectedEOF))
-		return 0
-	}
-	b := d.data[0]
-	d.data = d.data[1:]
-	return b
-}
-
-func (d *decoder) uvarint(what string, max uint64) uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.data)
-	switch {
-	case n == 0:
-		d.fail(fmt.Errorf("%s: %w", what, io.ErrUnexpectedEOF))
-	case n < 0:
-		d.fail(fmt.Errorf("%s: malformed number", what))
-	case v > max:
-		d.fail(fmt.Errorf("%s: %d exceeds %d", what, v, max))
-	default:
-		d.data = d.data[n:]
-		return v
-	}
-	return 0
-}
-
-func (d *decoder) bytes(what string, max int) []byte {
-	n := d.uvarint(what+" length", uint64(max))
-	if d.err != nil {
-		return nil
-	}
-	if uint64(len(d.data)) < n {
-		d.fail(fmt.Errorf("%s: %d bytes, %d left: %w", what, n, len(d.data), io.ErrUnexpectedEOF))
-		return nil
-	}
-	b := append([]byte(nil), d.data[:n]...)
-	d.data = d.data[n:]
-	return b
-}
-
-func (d *decoder) strings(what string) []string {
-	count := d.uvarint(what+" count", maxSnapshotStrings)
+// parseStrings reads a count and that many length-prefixed strings.
+func parseStrings(d *wire.Decoder, what string) []string {
+	count := d.Count(what+" count", maxSnapshotStrings, 1)
 	var strs []string
-	for i := uint64(0); i < count && d.err == nil; i++ {
-		strs = append(strs, string(d.bytes(what, len(d.data))))
+	for i := uint64(0); i < count && d.Err() == nil; i++ {
+		strs = append(strs, d.Text(what, d.Len()))
 	}
 	return strs
 }

@@ -192,3 +192,28 @@ func normalize(s Snapshot) Snapshot {
 	}
 	return s
 }
+
+// TestSnapshotEncoding pins the encoding that docs/SNAPSHOT.md describes,
+// byte for byte: snapshots written by earlier versions of this code must
+// still read.
+func TestSnapshotEncoding(t *testing.T) {
+	snap := Snapshot{
+		Args: []string{"a"}, Monotonic: 1e9,
+		FdFlags: [3]uint16{0, fdflagAppend, fdflagNonblock}, FdClosed: [3]bool{false, false, true},
+		StdinState: stdinEnded, Stdin: []byte("xy"),
+	}
+	want := []byte{
+		snapshotVersion,
+		1, 1, 'a', // arguments
+		0,                            // environment
+		0x80, 0x94, 0xeb, 0xdc, 0x03, // 1e9 ns
+		0, 0, 0, 1, 1, 4, // descriptors: closed, flags
+		1, 2, 'x', 'y', // standard input
+	}
+	if got := snap.AppendBinary(nil); !bytes.Equal(got, want) {
+		t.Errorf("encoding % x, want % x", got, want)
+	}
+	if got, err := ParseSnapshot(want); err != nil || !reflect.DeepEqual(got, snap) {
+		t.Errorf("ParseSnapshot = %+v, %v; want %+v", got, err, snap)
+	}
+}
