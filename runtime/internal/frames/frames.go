@@ -10,35 +10,59 @@
 package frames
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
+	"math"
+
+	"github.com/gate-wasm/gate/runtime/internal/wire"
+	"github.com/gate-wasm/gate/wasm"
 )
 
-// Type is the type of a saved value, as the transform's save and load
-// imports name it.
-type Type byte
+// Type is the type of a saved value: one of the four number types, which
+// are all the transform's save and load imports carry. It is the wasm
+// package's value type, so that the transform, the runtime and the
+// frames speak of types in one vocabulary; the encoding keeps codes of
+// its own (typeCode).
+type Type = wasm.ValType
 
+// The types a frame may hold.
 const (
-	I32 Type = 1
-	I64 Type = 2
-	F32 Type = 3
-	F64 Type = 4
+	I32 = wasm.I32
+	I64 = wasm.I64
+	F32 = wasm.F32
+	F64 = wasm.F64
 )
 
-func (t Type) String() string {
+// typeCode is the code of t in the encoding, or 0 if a frame cannot hold
+// a t. The codes predate the use of wasm.ValType here and stay, so that
+// existing snapshots still read.
+func typeCode(t Type) byte {
 	switch t {
 	case I32:
-		return "i32"
+		return 1
 	case I64:
-		return "i64"
+		return 2
 	case F32:
-		return "f32"
+		return 3
 	case F64:
-		return "f64"
+		return 4
 	}
-	return fmt.Sprintf("type %d", byte(t))
+	return 0
+}
+
+// typeOfCode is the type whose code is c, if any.
+func typeOfCode(c byte) (Type, bool) {
+	switch c {
+	case 1:
+		return I32, true
+	case 2:
+		return I64, true
+	case 3:
+		return F32, true
+	case 4:
+		return F64, true
+	}
+	return wasm.Unknown, false
 }
 
 // Frame is one function activation: which function, where it stopped,
@@ -64,10 +88,14 @@ type Stack struct {
 var ErrTooLarge = errors.New("the program saves more frames or values than a snapshot may hold")
 
 // Save adds a value to the frame being saved. Only the low 32 bits of
-// an i32 or f32 count: engines may pass garbage above them.
+// an i32 or f32 count: engines may pass garbage above them. A value of a
+// type other than the four number types is refused.
 func (s *Stack) Save(t Type, v uint64) error {
 	if len(s.current.Values) >= MaxValuesPerFrame {
 		return ErrTooLarge
+	}
+	if typeCode(t) == 0 {
+		return fmt.Errorf("a %v value cannot be saved in a frame", t)
 	}
 	if t == I32 || t == F32 {
 		v = uint64(uint32(v))
@@ -176,17 +204,19 @@ const (
 
 // AppendBinary appends the encoding of s: a version byte, the frame count,
 // then per frame (innermost first) function, point, value count and per
-// value its type byte and its bits, all numbers as uvarints.
+// value its type code (typeCode) and its bits, all numbers as uvarints.
+// A value of a type that Save refuses, which only a Stack built by hand
+// can hold, is written with code 0, which Parse refuses.
 func (s *Stack) AppendBinary(b []byte) []byte {
 	b = append(b, encodingVersion)
-	b = binary.AppendUvarint(b, uint64(len(s.Frames)))
+	b = wire.AppendUvarint(b, uint64(len(s.Frames)))
 	for _, f := range s.Frames {
-		b = binary.AppendUvarint(b, uint64(f.Func))
-		b = binary.AppendUvarint(b, uint64(f.Point))
-		b = binary.AppendUvarint(b, uint64(len(f.Values)))
+		b = wire.AppendUvarint(b, uint64(f.Func))
+		b = wire.AppendUvarint(b, uint64(f.Point))
+		b = wire.AppendUvarint(b, uint64(len(f.Values)))
 		for i, v := range f.Values {
-			b = append(b, byte(f.Types[i]))
-			b = binary.AppendUvarint(b, v)
+			b = append(b, typeCode(f.Types[i]))
+			b = wire.AppendUvarint(b, v)
 		}
 	}
 	return b
@@ -195,39 +225,35 @@ func (s *Stack) AppendBinary(b []byte) []byte {
 // Parse decodes what AppendBinary wrote. It checks the encoding, not that
 // the frames match any code: the Rewinder does that.
 func Parse(data []byte) (*Stack, error) {
-	p := parser{data: data}
-	if v := p.byte(); p.err == nil && v != encodingVersion {
+	d := wire.NewDecoder(data)
+	if v := d.Byte("version"); d.Err() == nil && v != encodingVersion {
 		return nil, fmt.Errorf("frames: version %d, this Gate reads %d", v, encodingVersion)
 	}
-	n := p.uvarint("frame count", MaxFrames)
-	if p.err == nil && n > uint64(len(p.data))/3 {
-		p.fail(fmt.Errorf("%d frames cannot fit in %d bytes", n, len(p.data)))
-	}
+	// A frame takes at least three bytes, a value at least two.
+	n := d.Count("frame count", MaxFrames, 3)
 	s := &Stack{Frames: make([]Frame, 0, n)}
-	for i := uint64(0); i < n && p.err == nil; i++ {
+	for i := uint64(0); i < n && d.Err() == nil; i++ {
 		f := Frame{
-			Func:  uint32(p.uvarint("function", 1<<32-1)),
-			Point: uint32(p.uvarint("suspension point", 1<<32-1)),
+			Func:  uint32(d.Uvarint("function", math.MaxUint32)),
+			Point: uint32(d.Uvarint("suspension point", math.MaxUint32)),
 		}
-		count := p.uvarint("value count", MaxValuesPerFrame)
-		if p.err == nil && count > uint64(len(p.data))/2 {
-			p.fail(fmt.Errorf("frame %d: %d values cannot fit in %d bytes", i, count, len(p.data)))
+		count := d.Count("value count", MaxValuesPerFrame, 2)
+		if count > 0 {
+			f.Types, f.Values = make([]Type, 0, count), make([]uint64, 0, count)
 		}
-		for j := uint64(0); j < count && p.err == nil; j++ {
-			t := Type(p.byte())
-			if p.err == nil && (t < I32 || t > F64) {
-				p.fail(fmt.Errorf("frame %d value %d: unknown type %d", i, j, byte(t)))
+		for j := uint64(0); j < count && d.Err() == nil; j++ {
+			code := d.Byte("value type")
+			t, ok := typeOfCode(code)
+			if !ok && d.Err() == nil {
+				d.Fail(fmt.Errorf("frame %d value %d: unknown type code %d", i, j, code))
 			}
-			v := p.uvarint("value", maxBits(t))
-			f.Types, f.Values = append(f.Types, t), append(f.Values, v)
+			f.Types = append(f.Types, t)
+			f.Values = append(f.Values, d.Uvarint("value", maxBits(t)))
 		}
 		s.Frames = append(s.Frames, f)
 	}
-	if p.err == nil && len(p.data) > 0 {
-		p.fail(fmt.Errorf("%d bytes after the last frame", len(p.data)))
-	}
-	if p.err != nil {
-		return nil, fmt.Errorf("frames: %w", p.err)
+	if err := d.Finish("the last frame"); err != nil {
+		return nil, fmt.Errorf("frames: %w", err)
 	}
 	return s, nil
 }
@@ -235,51 +261,7 @@ func Parse(data []byte) (*Stack, error) {
 // maxBits is the largest value of type t.
 func maxBits(t Type) uint64 {
 	if t == I32 || t == F32 {
-		return 1<<32 - 1
+		return math.MaxUint32
 	}
-	return 1<<64 - 1
-}
-
-type parser struct {
-	data []byte
-	err  error
-}
-
-func (p *parser) fail(err error) {
-	if p.err == nil {
-		p.err = err
-	}
-	p.data = nil
-}
-
-func (p *parser) byte() byte {
-	if p.err != nil {
-		return 0
-	}
-	if len(p.data) == 0 {
-		p.fail(io.ErrUnexpectedEOF)
-		return 0
-	}
-	b := p.data[0]
-	p.data = p.data[1:]
-	return b
-}
-
-func (p *parser) uvarint(what string, max uint64) uint64 {
-	if p.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(p.data)
-	switch {
-	case n == 0:
-		p.fail(fmt.Errorf("%s: %w", what, io.ErrUnexpectedEOF))
-	case n < 0:
-		p.fail(fmt.Errorf("%s: malformed number", what))
-	case v > max:
-		p.fail(fmt.Errorf("%s: %d exceeds %d", what, v, max))
-	default:
-		p.data = p.data[n:]
-		return v
-	}
-	return 0
+	return math.MaxUint64
 }
