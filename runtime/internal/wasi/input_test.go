@@ -105,6 +105,19 @@ func (r *gatedReader) Read(p []byte) (int, error) {
 	return copy(p, chunk), nil
 }
 
+// serve answers the next Reads with chunks, one each, and then with the
+// end, from a goroutine of its own.
+func (r *gatedReader) serve(chunks ...string) {
+	go func() {
+		for _, chunk := range chunks {
+			<-r.entered
+			r.ch <- chunk
+		}
+		<-r.entered
+		close(r.ch)
+	}()
+}
+
 // restoreVia encodes and decodes snap and resumes it reading stdin.
 func restoreVia(t testing.TB, snap Snapshot, stdin io.Reader) *State {
 	t.Helper()
@@ -143,13 +156,8 @@ func TestSnapshotHandsOffReadInFlight(t *testing.T) {
 	}
 	src.ch <- "in flight " // returned by the Read under way at the snapshot
 	restored := restoreVia(t, snap, s.RemainingStdin())
-	go func() {
-		// Had the snapshotted state read again, this Read would be its.
-		<-src.entered
-		src.ch <- "after"
-		<-src.entered
-		close(src.ch)
-	}()
+	// Had the snapshotted state read again, it would have had "after".
+	src.serve("after")
 	if got, want := readAll(t, restored), "pending in flight after"; got != want {
 		t.Errorf("resumed, the program reads %q, want %q", got, want)
 	}
@@ -361,12 +369,7 @@ func TestSnapshotChain(t *testing.T) {
 		}
 		s3 := restoreVia(t, snap2, s2.RemainingStdin())
 		src.ch <- "b " // s1's Read returns at last
-		go func() {
-			<-src.entered
-			src.ch <- "c"
-			<-src.entered
-			close(src.ch)
-		}()
+		src.serve("c")
 		if got, want := readAll(t, s3), "b c"; got != want {
 			t.Errorf("after two suspensions the program reads %q, want %q", got, want)
 		}
