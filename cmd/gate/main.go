@@ -79,5 +79,8 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newRunCommand(stdin, stdout, stderr))
 	root.AddCommand(newResumeCommand(stdin, stdout, stderr))
 	root.AddCommand(newInspectCommand(stdout))
+	if c := newExecutorCommand(); c != nil {
+		root.AddCommand(c)
+	}
 	return root
 }

@@ -40,8 +40,8 @@ same file). Exit statuses are those of gate run.`,
 			if err != nil {
 				return refused("%v", err)
 			}
-			return f.execute(cmd.Context(), stderr, func(rt *runtime.Runtime, memory uint64) (*runtime.Instance, error) {
-				inst, err := rt.Resume(cmd.Context(), snap, memory, runtime.Options{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+			return f.execute(cmd.Context(), stderr, func(eng engine, memory uint64) (program, error) {
+				inst, err := eng.resume(cmd.Context(), snap, memory, runtime.Options{Stdin: stdin, Stdout: stdout, Stderr: stderr})
 				if err != nil {
 					return nil, refused("%s: %v", path, err)
 				}
@@ -54,6 +54,7 @@ same file). Exit statuses are those of gate run.`,
 	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", defaultCacheDir(), `directory for compiled code; "" keeps it in memory only`)
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log what gate does to standard error")
 	f.addSuspendFlags(cmd, "SNAPSHOT itself")
+	f.addSandboxFlag(cmd)
 	return cmd
 }
 

@@ -27,6 +27,7 @@ type runFlags struct {
 	verbose      bool
 	snapshot     string
 	suspendAfter time.Duration
+	sandbox      string
 }
 
 func newRunCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -58,6 +59,7 @@ and 2 for a usage error.`,
 	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", defaultCacheDir(), `directory for compiled code; "" keeps it in memory only`)
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log what gate does, and a trap's wasm stack, to standard error")
 	f.addSuspendFlags(cmd, "")
+	f.addSandboxFlag(cmd)
 	return cmd
 }
 
@@ -88,21 +90,16 @@ func runProgram(ctx context.Context, f runFlags, path string, args []string, std
 	if err != nil {
 		return refused("%v", err)
 	}
-	return f.execute(ctx, stderr, func(rt *runtime.Runtime, memory uint64) (*runtime.Instance, error) {
-		var module *runtime.Module
-		var err error
-		if f.snapshot != "" {
-			module, err = rt.CompileSuspendable(ctx, binary, memory)
-		} else {
-			module, err = rt.Compile(ctx, binary, memory)
-		}
-		if err != nil {
-			return nil, refused("%s: %v", path, err)
-		}
-		return rt.Instantiate(ctx, module, runtime.Options{
+	return f.execute(ctx, stderr, func(eng engine, memory uint64) (program, error) {
+		p, err := eng.start(ctx, binary, memory, f.snapshot != "", runtime.Options{
 			Args: append([]string{filepath.Base(args[0])}, args[1:]...),
 			Env:  f.env, Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		})
+		var compile *compileError
+		if errors.As(err, &compile) {
+			return nil, refused("%s: %v", path, compile.err)
+		}
+		return p, err
 	})
 }
 
@@ -120,6 +117,9 @@ func (f *runFlags) check(cmd string) error {
 	if f.suspendAfter > 0 && f.snapshot == "" {
 		return usageErrorf("%s: --suspend-after needs --snapshot FILE", cmd)
 	}
+	if f.sandbox != "on" && f.sandbox != "off" {
+		return usageErrorf("%s: --sandbox must be on or off, not %q", cmd, f.sandbox)
+	}
 	for _, kv := range f.env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return usageErrorf("%s: --env %q: want KEY=VALUE", cmd, kv)
@@ -132,7 +132,7 @@ func (f *runFlags) check(cmd string) error {
 // start, runs it and turns how it ended into gate's exit. With
 // --snapshot, SIGINT, SIGTERM and --suspend-after suspend it and write
 // the snapshot.
-func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(*runtime.Runtime, uint64) (*runtime.Instance, error)) error {
+func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(engine, uint64) (program, error)) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -150,14 +150,12 @@ func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(*ru
 		signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 		defer signal.Stop(signals)
 	}
-	// Stop checks slow compiled code down (docs/PERFORMANCE.md): only a
-	// timeout needs them.
-	rt, err := runtime.New(ctx, runtime.Config{CacheDir: f.cacheDir, Logger: logger, Interruptible: f.timeout > 0})
+	eng, err := f.engine(ctx, logger, stderr, memory)
 	if err != nil {
-		return refused("%v", err)
+		return err
 	}
-	defer rt.Close(ctx)
-	inst, err := start(rt, memory)
+	defer eng.close(ctx)
+	inst, err := start(eng, memory)
 	if err != nil {
 		var exit *exitError
 		if errors.As(err, &exit) {
@@ -179,7 +177,7 @@ func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(*ru
 
 // suspendOnRequest suspends inst on a signal, and after d if positive.
 // The returned function stops waiting.
-func suspendOnRequest(inst *runtime.Instance, signals <-chan os.Signal, d time.Duration) (stop func()) {
+func suspendOnRequest(inst program, signals <-chan os.Signal, d time.Duration) (stop func()) {
 	var timer *time.Timer
 	var expired <-chan time.Time
 	if d > 0 {
@@ -206,7 +204,7 @@ func suspendOnRequest(inst *runtime.Instance, signals <-chan os.Signal, d time.D
 
 // writeSnapshot writes inst's snapshot to path, atomically: a file that
 // exists is a whole snapshot.
-func writeSnapshot(inst *runtime.Instance, path string) error {
+func writeSnapshot(inst program, path string) error {
 	snap, err := inst.Snapshot()
 	if err != nil {
 		return refused("suspended, but writing the snapshot failed: %v", err)

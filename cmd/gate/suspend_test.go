@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gate-wasm/gate/internal/testprog"
+	"github.com/gate-wasm/gate/runtime"
 	"github.com/gate-wasm/gate/wasm"
 )
 
@@ -109,8 +111,12 @@ func TestInspect(t *testing.T) {
 	gate(t, r, "run", "--snapshot", snap, "--suspend-after", "200ms", prog, "an arg").expect(t, exitSuspended, "gate: suspended: snapshot written to "+snap+" ("+sizeOf(t, snap)+")\n")
 	out := gate(t, nil, "inspect", snap)
 	out.expect(t, 0, "")
+	info, err := runtime.InspectSnapshot(mustRead(t, snap))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{
-		"snapshot format: version 1\n",
+		fmt.Sprintf("snapshot format: version %d\n", info.Version),
 		"module:          sha256:",
 		"memory:          128 KiB (2 pages)",
 		`arguments:       ["` + filepath.Base(prog) + `" "an arg"]`,

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gate-wasm/gate/runtime"
+)
+
+// program is a running or runnable instance: a runtime.Instance in
+// gate's own process, or an executor.Instance in the sandbox.
+type program interface {
+	Run(ctx context.Context, timeout time.Duration) (uint32, error)
+	Suspend()
+	Snapshot() ([]byte, error)
+	Close(ctx context.Context) error
+}
+
+// engine compiles and instantiates programs, in process or in the
+// sandboxed executor.
+type engine interface {
+	// start compiles binary and instantiates it; a module that cannot
+	// be compiled is a *compileError.
+	start(ctx context.Context, binary []byte, memory uint64, suspendable bool, opts runtime.Options) (program, error)
+	resume(ctx context.Context, snap []byte, memory uint64, opts runtime.Options) (program, error)
+	close(ctx context.Context)
+}
+
+// compileError is a module refused by the compiler, as opposed to an
+// instance that failed to start.
+type compileError struct{ err error }
+
+func (e *compileError) Error() string { return e.err.Error() }
+func (e *compileError) Unwrap() error { return e.err }
+
+func (f *runFlags) addSandboxFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.sandbox, "sandbox", "on", `"off" runs the program inside gate's own process, without the sandboxed executor (for debugging; unsafe with untrusted programs)`)
+}
+
+// engine returns the engine the flags ask for. Without the sandbox, it
+// warns on stderr; where the sandbox cannot be built, gate refuses.
+func (f *runFlags) engine(ctx context.Context, logger *slog.Logger, stderr io.Writer, memory uint64) (engine, error) {
+	if f.sandbox == "off" {
+		fmt.Fprintln(stderr, "gate: warning: --sandbox=off: the program runs inside gate's own process, without the sandbox")
+		// Stop checks slow compiled code down (docs/PERFORMANCE.md):
+		// only a timeout needs them.
+		rt, err := runtime.New(ctx, runtime.Config{CacheDir: f.cacheDir, Logger: logger, Interruptible: f.timeout > 0})
+		if err != nil {
+			return nil, refused("%v", err)
+		}
+		return inProcess{rt}, nil
+	}
+	eng, err := newSandboxed(ctx, logger, memory, f.timeout > 0)
+	if err != nil {
+		return nil, refused("%v (--sandbox=off runs without it)", err)
+	}
+	return eng, nil
+}
+
+// inProcess runs programs in gate's own process.
+type inProcess struct{ rt *runtime.Runtime }
+
+func (e inProcess) start(ctx context.Context, binary []byte, memory uint64, suspendable bool, opts runtime.Options) (program, error) {
+	var module *runtime.Module
+	var err error
+	if suspendable {
+		module, err = e.rt.CompileSuspendable(ctx, binary, memory)
+	} else {
+		module, err = e.rt.Compile(ctx, binary, memory)
+	}
+	if err != nil {
+		return nil, &compileError{err}
+	}
+	inst, err := e.rt.Instantiate(ctx, module, opts)
+	if err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+func (e inProcess) resume(ctx context.Context, snap []byte, memory uint64, opts runtime.Options) (program, error) {
+	inst, err := e.rt.Resume(ctx, snap, memory, opts)
+	if err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+func (e inProcess) close(ctx context.Context) { e.rt.Close(ctx) }

@@ -1,0 +1,441 @@
+//go:build linux
+
+package executor_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gate-wasm/gate/executor"
+	"github.com/gate-wasm/gate/internal/testprog"
+	gateruntime "github.com/gate-wasm/gate/runtime"
+)
+
+// The tests run the real gate binary as the executor: the release build
+// and one built with the gate_attack tag.
+var gateBinary, attackBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gate-executor-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	gateBinary = filepath.Join(dir, "gate")
+	attackBinary = filepath.Join(dir, "gate-attack")
+	for _, b := range []struct {
+		out  string
+		tags string
+	}{{gateBinary, ""}, {attackBinary, "gate_attack"}} {
+		cmd := exec.Command("go", "build", "-tags", b.tags, "-o", b.out, "../cmd/gate")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building gate: %v\n%s", err, out)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func newExecutor(t testing.TB, binary string) *executor.Executor {
+	t.Helper()
+	ex, err := executor.New(context.Background(), executor.Config{Path: binary})
+	var sandboxErr *executor.SandboxError
+	if errors.As(err, &sandboxErr) && os.Getuid() != 0 {
+		t.Skipf("this host cannot build the sandbox for a non-root user: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ex.Close() })
+	return ex
+}
+
+func compile(t testing.TB, ex *executor.Executor, path string, opts executor.CompileOptions) *executor.Module {
+	t.Helper()
+	binary, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ex.Compile(context.Background(), binary, opts)
+	if err != nil {
+		t.Fatalf("compiling %s: %v", filepath.Base(path), err)
+	}
+	return m
+}
+
+// run instantiates m and runs it with stdin, returning its output.
+func run(t testing.TB, ex *executor.Executor, m *executor.Module, stdin string, args ...string) (code uint32, stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	inst, err := ex.Instantiate(context.Background(), m, executor.Options{
+		Args: append([]string{"prog"}, args...), Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut,
+	})
+	if err != nil {
+		return 0, "", "", err
+	}
+	defer inst.Close(context.Background())
+	code, err = inst.Run(context.Background(), 0)
+	return code, out.String(), errOut.String(), err
+}
+
+// status reads the fields of /proc/PID/status.
+func status(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := make(map[string]string)
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			fields[k] = strings.TrimSpace(v)
+		}
+	}
+	return fields
+}
+
+// TestOutsideView looks at a live executor from outside: its seccomp
+// mode, privileges, namespaces, root, descriptors and rlimits.
+func TestOutsideView(t *testing.T) {
+	ex := newExecutor(t, gateBinary)
+	// Have it run something first, so that it is looked at in use.
+	m := compile(t, ex, testprog.C(t, "examples/c/hello.c"), executor.CompileOptions{})
+	if _, out, _, err := run(t, ex, m, "", "Ada"); err != nil || out != "Hello, Ada!\n" {
+		t.Fatalf("hello: %q, %v", out, err)
+	}
+	pid := ex.PID()
+	st := status(t, pid)
+	for k, want := range map[string]string{
+		"Seccomp":    "2",
+		"NoNewPrivs": "1",
+		"CapInh":     "0000000000000000",
+		"CapPrm":     "0000000000000000",
+		"CapEff":     "0000000000000000",
+		"CapBnd":     "0000000000000000",
+		"CapAmb":     "0000000000000000",
+	} {
+		if st[k] != want {
+			t.Errorf("/proc/%d/status: %s: %q, want %q", pid, k, st[k], want)
+		}
+	}
+	// Every thread, not only the first: capabilities and seccomp are
+	// per thread.
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, task.Name()))
+		if err != nil {
+			continue // ended meanwhile
+		}
+		s := string(data)
+		for _, want := range []string{"Seccomp:\t2\n", "NoNewPrivs:\t1\n", "CapEff:\t0000000000000000\n", "CapPrm:\t0000000000000000\n"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("thread %s lacks %q", task.Name(), want)
+			}
+		}
+	}
+	if len(tasks) < 2 {
+		t.Errorf("the executor has %d threads; the test means to see several", len(tasks))
+	}
+	if os.Getuid() == 0 {
+		// A root gate makes its executor nobody.
+		if !strings.HasPrefix(st["Uid"], "65534\t65534\t65534\t65534") || !strings.HasPrefix(st["Gid"], "65534\t65534\t65534\t65534") {
+			t.Errorf("Uid %q, Gid %q: want nobody's (65534)", st["Uid"], st["Gid"])
+		}
+		if st["Groups"] != "" {
+			t.Errorf("supplementary groups %q, want none", st["Groups"])
+		}
+	}
+
+	t.Run("namespaces", func(t *testing.T) {
+		kinds := []string{"pid", "net", "mnt", "ipc", "uts"}
+		if os.Getuid() != 0 {
+			kinds = append(kinds, "user")
+		}
+		for _, ns := range kinds {
+			mine, err1 := os.Readlink("/proc/self/ns/" + ns)
+			its, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+			if err1 != nil || err2 != nil {
+				t.Fatalf("reading namespaces: %v, %v", err1, err2)
+			}
+			if mine == its {
+				t.Errorf("the executor shares gate's %s namespace (%s)", ns, its)
+			}
+		}
+		// In its pid namespace it is process 1.
+		if st["NSpid"] == "" || !strings.HasSuffix(st["NSpid"], "\t1") {
+			t.Errorf("NSpid %q: want it to be 1 in its own pid namespace", st["NSpid"])
+		}
+	})
+
+	t.Run("network", func(t *testing.T) {
+		ifaces := interfacesIn(t, pid)
+		if len(ifaces) != 1 || ifaces[0].Name != "lo" || ifaces[0].Flags&net.FlagUp != 0 {
+			t.Errorf("its network namespace holds %v; want only a loopback that is down", ifaces)
+		}
+	})
+
+	t.Run("root", func(t *testing.T) {
+		root := fmt.Sprintf("/proc/%d/root", pid)
+		entries, err := os.ReadDir(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 0 {
+			t.Errorf("its root holds %d entries (%v); want none", len(entries), entries)
+		}
+		// Read-only, even for root.
+		if err := os.WriteFile(filepath.Join(root, "x"), nil, 0o644); !errors.Is(err, syscall.EROFS) {
+			t.Errorf("creating a file in its root: %v, want EROFS", err)
+		}
+		var fs unix.Statfs_t
+		if err := unix.Statfs(root, &fs); err != nil {
+			t.Fatal(err)
+		}
+		if fs.Type != unix.TMPFS_MAGIC {
+			t.Errorf("its root is a file system of type %#x, want tmpfs", fs.Type)
+		}
+	})
+
+	t.Run("descriptors", func(t *testing.T) {
+		dir := fmt.Sprintf("/proc/%d/fd", pid)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"0": "/dev/null", "1": "/dev/null", "2": "pipe:", "3": "socket:"}
+		for _, e := range entries {
+			target, _ := os.Readlink(filepath.Join(dir, e.Name()))
+			if prefix, ok := want[e.Name()]; ok {
+				if !strings.HasPrefix(target, prefix) {
+					t.Errorf("fd %s is %s, want %s", e.Name(), target, prefix)
+				}
+				delete(want, e.Name())
+				continue
+			}
+			// The Go runtime's poller is all else it may hold.
+			if target != "anon_inode:[eventpoll]" && target != "anon_inode:[eventfd]" {
+				t.Errorf("fd %s is %s: the executor should hold nothing else", e.Name(), target)
+			}
+		}
+		if len(want) != 0 {
+			t.Errorf("missing descriptors: %v", want)
+		}
+	})
+
+	t.Run("rlimits", func(t *testing.T) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		limits := executor.DefaultLimits()
+		for name, want := range map[string]uint64{
+			"Max core file size": 0,
+			"Max file size":      0,
+			"Max open files":     limits.Files,
+			"Max processes":      limits.Threads,
+			"Max address space":  limits.AddressSpace,
+			"Max locked memory":  0,
+		} {
+			soft, hard := limitOf(t, string(data), name)
+			if soft != fmt.Sprint(want) || hard != fmt.Sprint(want) {
+				t.Errorf("%s: %s/%s, want %d", name, soft, hard, want)
+			}
+		}
+	})
+
+	t.Run("cgroup", func(t *testing.T) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("gate-executor-%d", pid)
+		if !strings.Contains(string(data), name) {
+			if os.Getuid() != 0 {
+				t.Skipf("not root: the executor has no cgroup of its own (%s)", data)
+			}
+			t.Errorf("the executor is not in its cgroup %s:\n%s", name, data)
+		}
+	})
+}
+
+// limitOf finds the soft and hard values of a line of /proc/PID/limits.
+func limitOf(t *testing.T, limits, name string) (soft, hard string) {
+	for _, line := range strings.Split(limits, "\n") {
+		if strings.HasPrefix(line, name+" ") {
+			f := strings.Fields(strings.TrimPrefix(line, name))
+			if len(f) >= 2 {
+				return f[0], f[1]
+			}
+		}
+	}
+	t.Fatalf("no %q in /proc/PID/limits", name)
+	return "", ""
+}
+
+// interfacesIn lists the network interfaces in pid's network namespace,
+// from a thread that enters it and is then thrown away.
+func interfacesIn(t *testing.T, pid int) []net.Interface {
+	type result struct {
+		ifaces []net.Interface
+		err    error
+	}
+	c := make(chan result)
+	go func() {
+		// Never unlocked: the thread, changed, ends with the goroutine.
+		runtime.LockOSThread()
+		fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			c <- result{err: err}
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			c <- result{err: fmt.Errorf("setns: %w", err)}
+			return
+		}
+		ifaces, err := net.Interfaces()
+		c <- result{ifaces, err}
+	}()
+	r := <-c
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return r.ifaces
+}
+
+// TestPrograms runs C and Go programs through the executor: output,
+// input, exit status, traps, timeouts, refusals, many at once.
+func TestPrograms(t *testing.T) {
+	ex := newExecutor(t, gateBinary)
+	hello := compile(t, ex, testprog.C(t, "examples/c/hello.c"), executor.CompileOptions{})
+	filter := compile(t, ex, testprog.C(t, "examples/c/filter.c"), executor.CompileOptions{})
+	goFilter := compile(t, ex, testprog.Go(t, "examples/go/filter"), executor.CompileOptions{})
+	exit := compile(t, ex, testprog.C(t, "internal/testprog/src/c/exit.c"), executor.CompileOptions{})
+	trap := compile(t, ex, testprog.C(t, "internal/testprog/src/c/trap.c"), executor.CompileOptions{})
+
+	if code, out, _, err := run(t, ex, hello, "", "Ada", "Grace"); err != nil || code != 0 || out != "Hello, Ada!\nHello, Grace!\n" {
+		t.Errorf("hello: %d %q %v", code, out, err)
+	}
+	// More input than a window and a chunk, through C and Go filters.
+	var in strings.Builder
+	for i := 0; in.Len() < 3<<20; i++ {
+		fmt.Fprintf(&in, "line %d\n", i)
+	}
+	if code, out, errOut, err := run(t, ex, filter, in.String()); err != nil || code != 0 || out != strings.ToUpper(in.String()) || errOut != fmt.Sprintf("filter: %d bytes\n", in.Len()) {
+		t.Errorf("C filter: status %d, %d bytes out (want %d), stderr %q, %v", code, len(out), in.Len(), errOut, err)
+	}
+	if code, out, _, err := run(t, ex, goFilter, "a\nb\n"); err != nil || code != 0 || out != "1: a\n2: b\n" {
+		t.Errorf("Go filter: %d %q %v", code, out, err)
+	}
+	if code, out, _, err := run(t, ex, exit, "", "42"); err != nil || code != 42 || out != "exiting\n" {
+		t.Errorf("exit 42: %d %q %v", code, out, err)
+	}
+	_, _, _, err := run(t, ex, trap, "", "div0")
+	var trapErr *gateruntime.TrapError
+	if !errors.As(err, &trapErr) || trapErr.Reason != "integer divide by zero" || len(trapErr.Stack) == 0 {
+		t.Errorf("div0: %v, want a trap with a stack", err)
+	}
+
+	// A timeout, from an interruptible module.
+	spin := compile(t, ex, testprog.C(t, "internal/testprog/src/c/spin.c"), executor.CompileOptions{Interruptible: true})
+	inst, err := ex.Instantiate(context.Background(), spin, executor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = inst.Run(context.Background(), 200*time.Millisecond)
+	var limit *gateruntime.LimitError
+	if !errors.As(err, &limit) || limit.Limit != "timeout" {
+		t.Errorf("spin with a timeout: %v, want a timeout", err)
+	}
+	inst.Close(context.Background())
+
+	// Refused modules are *runtime.ModuleError, and the executor goes on.
+	_, err = ex.Compile(context.Background(), []byte("not wasm"), executor.CompileOptions{})
+	var moduleErr *gateruntime.ModuleError
+	if !errors.As(err, &moduleErr) || !strings.Contains(moduleErr.Reason, "not a WebAssembly module") {
+		t.Errorf("compiling garbage: %v", err)
+	}
+
+	// Many at once, each with its own input and output.
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			input := strings.Repeat(fmt.Sprintf("instance %d\n", i), 1000+i)
+			if code, out, _, err := run(t, ex, filter, input); err != nil || code != 0 || out != strings.ToUpper(input) {
+				t.Errorf("instance %d: %d, %d bytes, %v", i, code, len(out), err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestSuspendSnapshotResume suspends a program in the executor, takes
+// its snapshot across the socket and resumes it in another executor.
+func TestSuspendSnapshotResume(t *testing.T) {
+	ex := newExecutor(t, gateBinary)
+	prog := testprog.C(t, "examples/c/filter.c")
+	m := compile(t, ex, prog, executor.CompileOptions{Suspendable: true})
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	var out bytes.Buffer
+	inst, err := ex.Instantiate(context.Background(), m, executor.Options{Args: []string{"filter"}, Stdin: pr, Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := inst.Run(context.Background(), 0)
+		done <- err
+	}()
+	io.WriteString(pw, "before\n")
+	time.Sleep(200 * time.Millisecond)
+	inst.Suspend()
+	if err := <-done; !errors.Is(err, gateruntime.ErrSuspended) {
+		t.Fatalf("Run: %v, want ErrSuspended", err)
+	}
+	snap, err := inst.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst.Close(context.Background())
+	if _, err := gateruntime.InspectSnapshot(snap); err != nil {
+		t.Fatalf("the snapshot does not inspect: %v", err)
+	}
+
+	other := newExecutor(t, gateBinary)
+	var out2, err2 bytes.Buffer
+	resumed, err := other.Resume(context.Background(), snap, 0, false, executor.Options{Stdin: strings.NewReader("after\n"), Stdout: &out2, Stderr: &err2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := resumed.Run(context.Background(), 0)
+	if err != nil || code != 0 {
+		t.Fatalf("resumed: %d, %v", code, err)
+	}
+	if got := out.String() + out2.String(); got != "BEFORE\nAFTER\n" || err2.String() != "filter: 13 bytes\n" {
+		t.Errorf("output across the suspension %q, stderr %q", got, err2.String())
+	}
+}

@@ -1,0 +1,466 @@
+//go:build linux
+
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/gate-wasm/gate/executor/internal/proto"
+	"github.com/gate-wasm/gate/runtime"
+)
+
+// CompileOptions say how a module is compiled.
+type CompileOptions struct {
+	// MemoryLimit caps its linear memory (0: runtime.DefaultMemoryLimit).
+	MemoryLimit uint64
+	// Suspendable compiles it with runtime.CompileSuspendable.
+	Suspendable bool
+	// Interruptible compiles it with stop checks, for runs with a
+	// timeout (runtime.Config.Interruptible).
+	Interruptible bool
+}
+
+func (o CompileOptions) flags() uint8 {
+	var f uint8
+	if o.Suspendable {
+		f |= proto.FlagSuspendable
+	}
+	if o.Interruptible {
+		f |= proto.FlagInterruptible
+	}
+	return f
+}
+
+// Module is a module compiled in the executor. If the executor dies, the
+// module is compiled again in the next one when next instantiated, from
+// the binary the parent keeps.
+type Module struct {
+	e      *Executor
+	binary []byte
+	opts   CompileOptions
+
+	mu   sync.Mutex
+	proc *process
+	id   uint32
+}
+
+// Compile compiles binary in the executor. A module Gate refuses is a
+// *runtime.ModuleError.
+func (e *Executor) Compile(ctx context.Context, binary []byte, opts CompileOptions) (*Module, error) {
+	m := &Module{e: e, binary: binary, opts: opts}
+	if _, _, err := m.loaded(ctx); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// loaded returns the process in which m is compiled and its id there,
+// compiling it if needed.
+func (m *Module) loaded(ctx context.Context) (*process, uint32, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, err := m.e.process(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if m.proc == p {
+		return p, m.id, nil
+	}
+	id := m.e.id()
+	if err := p.sendBlob(id, m.binary); err != nil {
+		return nil, 0, err
+	}
+	r, err := p.request(ctx, proto.TCompile, id, proto.Compile{Blob: id, Flags: m.opts.flags(), MemoryLimit: m.opts.MemoryLimit}.Encode())
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := errorOf(r); err != nil {
+		return nil, 0, err
+	}
+	m.proc, m.id = p, id
+	return p, id, nil
+}
+
+// Close frees the module in the executor.
+func (m *Module) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.proc == nil {
+		return nil
+	}
+	p := m.proc
+	m.proc = nil
+	select {
+	case <-p.dead:
+		return nil
+	default:
+	}
+	return p.w.Write(proto.Unload, m.id)
+}
+
+// Options are what one instance is given, as in runtime.Options.
+type Options struct {
+	Args   []string
+	Env    []string
+	Stdin  io.Reader // nil reads as empty
+	Stdout io.Writer // nil discards
+	Stderr io.Writer // nil discards
+}
+
+// Instance is an instance in the executor: runtime.Instance's methods,
+// across the socket.
+type Instance struct {
+	proc *process
+	id   uint32
+	opts Options
+	// maxSnapshot bounds the snapshot the executor may send back.
+	maxSnapshot int
+
+	mu    sync.Mutex
+	cond  sync.Cond
+	queue []proto.Frame // Output and Exit, written out in order
+	sent  [3]int        // output bytes received and not yet credited, by stream
+	asked bool          // a StdinRequest is unanswered
+	ran   bool
+	// closing is set once Close has been sent: frames until Closed
+	// are dropped.
+	closing bool
+	result  *proto.Result
+	done    chan struct{} // closed when the run has ended (result or crash)
+	crash   error
+	snap    []byte
+	snapC   chan proto.Result
+}
+
+// Instantiate creates an instance of m in the executor.
+func (e *Executor) Instantiate(ctx context.Context, m *Module, opts Options) (*Instance, error) {
+	p, mid, err := m.loaded(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inst := e.newInstance(p, opts, int(m.opts.memory())+4*len(m.binary)+64<<20)
+	payload := proto.Instantiate{Module: mid, Args: opts.Args, Env: opts.Env}.Encode()
+	if len(payload) > proto.MaxFrame-64 {
+		return nil, fmt.Errorf("arguments and environment of %d bytes: more than %d", len(payload), proto.MaxFrame-64)
+	}
+	return inst.create(ctx, proto.TInstantiate, payload)
+}
+
+// Resume creates an instance from a snapshot in the executor, as
+// runtime.Runtime.Resume.
+func (e *Executor) Resume(ctx context.Context, snapshot []byte, memoryLimit uint64, interruptible bool, opts Options) (*Instance, error) {
+	p, err := e.process(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o := CompileOptions{MemoryLimit: memoryLimit}
+	inst := e.newInstance(p, opts, int(o.memory())+4*len(snapshot)+64<<20)
+	if err := p.sendBlob(inst.id, snapshot); err != nil {
+		return nil, err
+	}
+	var flags uint8
+	if interruptible {
+		flags = proto.FlagInterruptible
+	}
+	return inst.create(ctx, proto.TResume, proto.Resume{Blob: inst.id, Flags: flags, MemoryLimit: memoryLimit}.Encode())
+}
+
+func (o CompileOptions) memory() uint64 {
+	if o.MemoryLimit == 0 {
+		return runtime.DefaultMemoryLimit
+	}
+	return min(o.MemoryLimit, 4<<30)
+}
+
+func (e *Executor) newInstance(p *process, opts Options, maxSnapshot int) *Instance {
+	inst := &Instance{proc: p, id: e.id(), opts: opts, maxSnapshot: maxSnapshot, done: make(chan struct{})}
+	inst.cond.L = &inst.mu
+	return inst
+}
+
+// create registers the instance and asks the executor to create it.
+func (i *Instance) create(ctx context.Context, t proto.Type, payload []byte) (*Instance, error) {
+	p := i.proc
+	p.mu.Lock()
+	if p.instances == nil {
+		p.mu.Unlock()
+		return nil, &CrashError{Reason: p.failure.Error()}
+	}
+	p.instances[i.id] = i
+	p.mu.Unlock()
+	r, err := p.request(ctx, t, i.id, payload)
+	if err == nil {
+		_, err = errorOf(r)
+	}
+	if err != nil {
+		p.mu.Lock()
+		if p.instances != nil {
+			delete(p.instances, i.id)
+		}
+		p.mu.Unlock()
+		return nil, err
+	}
+	go i.pump()
+	return i, nil
+}
+
+// dispatch handles a frame from the executor for this instance; it runs
+// on the process's reading loop and must not block.
+func (i *Instance) dispatch(f proto.Frame) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if f.Type == proto.Closed {
+		if !i.closing {
+			return fmt.Errorf("%w: closed, but not asked to", proto.ErrProtocol)
+		}
+		i.proc.mu.Lock()
+		delete(i.proc.instances, i.id)
+		i.proc.mu.Unlock()
+		return nil
+	}
+	if i.closing {
+		// A read or a write under way when Close was sent: nothing
+		// waits for it any more.
+		return nil
+	}
+	switch f.Type {
+	case proto.StdinRequest:
+		n, err := proto.DecodeU32(f.Payload, "stdin request")
+		if err != nil {
+			return err
+		}
+		if i.asked || n == 0 || n > proto.MaxChunk {
+			return fmt.Errorf("%w: stdin request of %d bytes (another pending: %v)", proto.ErrProtocol, n, i.asked)
+		}
+		i.asked = true
+		go i.readStdin(int(n))
+	case proto.Output:
+		stream, data, err := proto.DecodeOutput(f.Payload)
+		if err != nil {
+			return err
+		}
+		if i.sent[stream]+len(data) > proto.Window {
+			return fmt.Errorf("%w: output beyond its window", proto.ErrProtocol)
+		}
+		i.sent[stream] += len(data)
+		i.queue = append(i.queue, f)
+		i.cond.Signal()
+	case proto.Exit:
+		if _, err := proto.DecodeResult(f.Payload); err != nil {
+			return err
+		}
+		if !i.ran || i.result != nil {
+			return fmt.Errorf("%w: exit of an instance that is not running", proto.ErrProtocol)
+		}
+		i.queue = append(i.queue, f)
+		i.cond.Signal()
+	case proto.Chunk:
+		if i.snapC == nil || len(i.snap)+len(f.Payload) > i.maxSnapshot {
+			return fmt.Errorf("%w: snapshot data not asked for, or more than %d bytes", proto.ErrProtocol, i.maxSnapshot)
+		}
+		i.snap = append(i.snap, f.Payload...)
+	case proto.SnapshotDone:
+		r, err := proto.DecodeResult(f.Payload)
+		if err != nil {
+			return err
+		}
+		if i.snapC == nil {
+			return fmt.Errorf("%w: snapshot not asked for", proto.ErrProtocol)
+		}
+		i.snapC <- r
+		i.snapC = nil
+	default:
+		return fmt.Errorf("%w: frame of type %d for an instance", proto.ErrProtocol, f.Type)
+	}
+	return nil
+}
+
+// readStdin answers a request for n bytes of input with one read.
+func (i *Instance) readStdin(n int) {
+	var data []byte
+	if i.opts.Stdin != nil {
+		buf := make([]byte, n)
+		k, err := i.opts.Stdin.Read(buf)
+		for k == 0 && err == nil {
+			k, err = i.opts.Stdin.Read(buf)
+		}
+		data = buf[:k]
+	}
+	i.mu.Lock()
+	i.asked = false
+	i.mu.Unlock()
+	// Empty data says end of input. A failed write means a dead
+	// executor, which the reading loop reports.
+	i.proc.w.Write(proto.Stdin, i.id, data)
+}
+
+// pump writes the instance's output in order, returning credit as it
+// goes, then records how it ended. A slow writer holds back only this
+// instance.
+func (i *Instance) pump() {
+	var failed [3]bool
+	for {
+		i.mu.Lock()
+		for len(i.queue) == 0 && i.crash == nil {
+			i.cond.Wait()
+		}
+		if len(i.queue) == 0 {
+			i.mu.Unlock()
+			return
+		}
+		f := i.queue[0]
+		i.queue = i.queue[1:]
+		i.mu.Unlock()
+		if f.Type == proto.Exit {
+			r, _ := proto.DecodeResult(f.Payload) // checked by dispatch
+			i.mu.Lock()
+			if i.result == nil && i.crash == nil {
+				i.result = &r
+				close(i.done)
+			}
+			i.mu.Unlock()
+			continue
+		}
+		stream, data, _ := proto.DecodeOutput(f.Payload) // checked by dispatch
+		w := i.opts.Stdout
+		if stream == 2 {
+			w = i.opts.Stderr
+		}
+		if w != nil && !failed[stream] {
+			if _, err := w.Write(data); err != nil {
+				// The program goes on, as it would with its
+				// output discarded.
+				failed[stream] = true
+				i.proc.log.Debug("writing a program's output", "stream", stream, "err", err)
+			}
+		}
+		i.mu.Lock()
+		i.sent[stream] -= len(data)
+		i.mu.Unlock()
+		if err := i.proc.w.Write(proto.Credit, i.id, proto.EncodeCredit(stream, uint32(len(data)))); err != nil {
+			return // the executor is gone; crashed() ends the run
+		}
+	}
+}
+
+// crashed ends the instance because its executor died.
+func (i *Instance) crashed(err error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.crash == nil {
+		i.crash = err
+	}
+	if i.result == nil {
+		select {
+		case <-i.done:
+		default:
+			close(i.done)
+		}
+	}
+	if i.snapC != nil {
+		i.snapC <- proto.Result{Kind: proto.Failed, Reason: err.Error()}
+		i.snapC = nil
+	}
+	i.cond.Broadcast()
+}
+
+// Run runs the program as runtime.Instance.Run does, in the executor,
+// and returns its exit status or how it ended; a *CrashError if the
+// executor died. If ctx is done first, the instance is killed.
+func (i *Instance) Run(ctx context.Context, timeout time.Duration) (uint32, error) {
+	i.mu.Lock()
+	if i.ran {
+		i.mu.Unlock()
+		return 0, errors.New("instance has already run")
+	}
+	i.ran = true
+	i.mu.Unlock()
+	if timeout < 0 {
+		timeout = 0
+	}
+	if err := i.proc.w.Write(proto.Run, i.id, proto.EncodeU64(uint64(timeout))); err != nil {
+		i.proc.lost(err)
+	}
+	select {
+	case <-i.done:
+	case <-ctx.Done():
+		i.Kill()
+		<-i.done
+		return 0, context.Cause(ctx)
+	}
+	// Wait for the pump to finish writing output that came before a crash.
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.result != nil {
+		return errorOf(*i.result)
+	}
+	return 0, i.crash
+}
+
+// Suspend asks the program to suspend at its next suspension point, as
+// runtime.Instance.Suspend.
+func (i *Instance) Suspend() {
+	i.proc.w.Write(proto.Suspend, i.id) // a dead executor ends the run anyway
+}
+
+// Kill stops the instance; its Run returns ErrKilled.
+func (i *Instance) Kill() {
+	i.proc.w.Write(proto.Kill, i.id)
+}
+
+// Snapshot returns the snapshot of a suspended instance, as
+// runtime.Instance.Snapshot.
+func (i *Instance) Snapshot() ([]byte, error) {
+	i.mu.Lock()
+	if i.result == nil || i.result.Kind != proto.Suspended {
+		i.mu.Unlock()
+		return nil, errors.New("snapshot of an instance that has not been suspended")
+	}
+	c := make(chan proto.Result, 1)
+	i.snapC, i.snap = c, nil
+	i.mu.Unlock()
+	if err := i.proc.w.Write(proto.Snapshot, i.id); err != nil {
+		return nil, i.proc.lost(err)
+	}
+	r := <-c
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if r.Kind != proto.OK {
+		return nil, fmt.Errorf("snapshot: %s", r.Reason)
+	}
+	snap := i.snap
+	i.snap = nil
+	return snap, nil
+}
+
+// Close frees the instance in the executor. A running instance is
+// killed first.
+func (i *Instance) Close(context.Context) error {
+	i.mu.Lock()
+	running := i.ran && i.result == nil && i.crash == nil
+	i.mu.Unlock()
+	if running {
+		i.Kill()
+		<-i.done
+	}
+	i.mu.Lock()
+	if i.closing {
+		i.mu.Unlock()
+		return nil
+	}
+	i.closing = true
+	i.crash = errors.Join(i.crash, errClosed) // ends the pump
+	i.cond.Broadcast()
+	i.mu.Unlock()
+	select {
+	case <-i.proc.dead:
+		return nil
+	default:
+	}
+	return i.proc.w.Write(proto.Close, i.id)
+}

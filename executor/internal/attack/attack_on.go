@@ -1,0 +1,60 @@
+//go:build gate_attack
+
+// Package attack makes the forbidden system calls with which the tests
+// check the executor's seccomp filter. Its calls exist only in a binary
+// built with the gate_attack tag; the release binary has none of them.
+package attack
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Built tells whether this binary can attack its own sandbox.
+const Built = true
+
+// Do makes the system call that what names, with raw system calls so
+// that no other call comes first. "kill PID" signals PID, the parent's
+// pid as the parent sees it. It returns only if the call was let
+// through, with its error.
+func Do(what string) error {
+	name, arg, _ := strings.Cut(what, " ")
+	var errno unix.Errno
+	switch name {
+	case "open":
+		path, _ := unix.BytePtrFromString("/etc/passwd")
+		dirfd := unix.AT_FDCWD
+		_, _, errno = unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(path)), unix.O_RDONLY, 0, 0, 0)
+	case "socket":
+		_, _, errno = unix.Syscall(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+	case "execve":
+		path, _ := unix.BytePtrFromString("/bin/sh")
+		argv := []*byte{path, nil}
+		_, _, errno = unix.Syscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(path)), uintptr(unsafe.Pointer(&argv[0])), 0)
+	case "ptrace":
+		_, _, errno = unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_ATTACH, 1, 0, 0, 0, 0)
+	case "mount":
+		src, _ := unix.BytePtrFromString("none")
+		dst, _ := unix.BytePtrFromString("/")
+		fs, _ := unix.BytePtrFromString("tmpfs")
+		_, _, errno = unix.Syscall6(unix.SYS_MOUNT, uintptr(unsafe.Pointer(src)), uintptr(unsafe.Pointer(dst)), uintptr(unsafe.Pointer(fs)), 0, 0, 0)
+	case "kill":
+		pid, err := strconv.Atoi(arg)
+		if err != nil {
+			return fmt.Errorf("kill: want a pid: %w", err)
+		}
+		_, _, errno = unix.Syscall(unix.SYS_KILL, uintptr(pid), uintptr(unix.SIGKILL), 0)
+	case "fork":
+		_, _, errno = unix.Syscall(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0)
+	default:
+		return fmt.Errorf("unknown attack %q", name)
+	}
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}

@@ -1,0 +1,438 @@
+//go:build linux
+
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gate-wasm/gate/executor/internal/attack"
+	"github.com/gate-wasm/gate/executor/internal/proto"
+	"github.com/gate-wasm/gate/executor/internal/sandbox"
+	"github.com/gate-wasm/gate/runtime"
+)
+
+// CommandName is the hidden subcommand of gate that runs the executor:
+// the parent starts its own binary with it (see Config.Args).
+const CommandName = "__executor"
+
+// maxBlob bounds a module or snapshot sent to the executor: the largest
+// memory a program may have (4 GiB) and room for its code.
+const maxBlob = 4<<30 + 512<<20
+
+// Serve is the executor process: called by gate's hidden subcommand in a
+// process that Start started, it enters the sandbox and serves its
+// parent on fd 3 until the parent closes it. It returns the process's
+// exit status; errors go to fd 2, which the parent reads.
+func Serve(ctx context.Context, limits Limits) int {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{
+		Level: slog.LevelInfo,
+		// The parent stamps the time; reading the clock's zone here
+		// would open a file.
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	// A blocking socket: reads and writes are plain system calls, not
+	// the poller's. Made before the sandbox: NewFile asks fcntl for the
+	// descriptor's flags.
+	conn := os.NewFile(sandbox.ControlFD, "control")
+	if err := sandbox.Enter(limits); err != nil {
+		fmt.Fprintf(os.Stderr, "sandbox: %v\n", err)
+		return 1
+	}
+	s := &server{
+		ctx:       ctx,
+		log:       log,
+		w:         proto.NewWriter(conn),
+		blobs:     make(map[uint32][]byte),
+		modules:   make(map[uint32]loaded),
+		instances: make(map[uint32]*instance),
+	}
+	if err := s.w.Write(proto.TReady, 0, proto.Ready{Version: proto.Version}.Encode()); err != nil {
+		log.Error("greeting the parent", "err", err)
+		return 1
+	}
+	err := s.serve(proto.NewReader(conn))
+	if errors.Is(err, io.EOF) {
+		return 0 // the parent closed the socket: nothing left to do
+	}
+	log.Error("executor stopping", "err", err)
+	return 1
+}
+
+type server struct {
+	ctx context.Context
+	log *slog.Logger
+	w   *proto.Writer
+
+	mu sync.Mutex
+	// runtimes are the plain and the interruptible runtime, created
+	// when first needed.
+	runtimes  [2]*runtime.Runtime
+	blobs     map[uint32][]byte
+	modules   map[uint32]loaded
+	instances map[uint32]*instance
+}
+
+// loaded is a compiled module and the runtime that compiled it.
+type loaded struct {
+	m  *runtime.Module
+	rt *runtime.Runtime
+}
+
+// instance is one instance in the executor.
+type instance struct {
+	id     uint32
+	inst   *runtime.Instance
+	stdin  *stdinPipe
+	stdout *output
+	stderr *output
+	cancel context.CancelCauseFunc
+	// state guards against out-of-order requests: created, running,
+	// ended.
+	state int
+}
+
+const (
+	created = iota
+	running
+	ended
+)
+
+// errKilled is the cause of a run's context when the parent kills it.
+var errKilled = errors.New("killed")
+
+func (s *server) serve(r *proto.Reader) error {
+	for {
+		f, err := r.Read()
+		if err != nil {
+			return err
+		}
+		if err := s.handle(f); err != nil {
+			return fmt.Errorf("frame of type %d for %d: %w", f.Type, f.ID, err)
+		}
+	}
+}
+
+func (s *server) handle(f proto.Frame) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch f.Type {
+	case proto.Chunk:
+		b := s.blobs[f.ID]
+		if len(b)+len(f.Payload) > maxBlob {
+			return fmt.Errorf("%w: blob larger than %d bytes", proto.ErrProtocol, maxBlob)
+		}
+		s.blobs[f.ID] = append(b, f.Payload...)
+	case proto.TCompile:
+		c, err := proto.DecodeCompile(f.Payload)
+		if err != nil {
+			return err
+		}
+		if _, dup := s.modules[f.ID]; dup {
+			return fmt.Errorf("%w: module %d exists", proto.ErrProtocol, f.ID)
+		}
+		binary := s.blobs[c.Blob]
+		delete(s.blobs, c.Blob)
+		rt, err := s.runtime(c.Flags&proto.FlagInterruptible != 0)
+		if err != nil {
+			return s.w.Write(proto.Compiled, f.ID, failed(err).Encode())
+		}
+		// Compiling takes time: other instances go on meanwhile.
+		go s.compile(f.ID, rt, binary, c)
+	case proto.Unload:
+		if err := proto.Empty(f); err != nil {
+			return err
+		}
+		m, ok := s.modules[f.ID]
+		if !ok {
+			return fmt.Errorf("%w: no module %d", proto.ErrProtocol, f.ID)
+		}
+		delete(s.modules, f.ID)
+		m.m.Close(s.ctx)
+	case proto.TInstantiate:
+		m, err := proto.DecodeInstantiate(f.Payload)
+		if err != nil {
+			return err
+		}
+		mod, ok := s.modules[m.Module]
+		if !ok {
+			return fmt.Errorf("%w: no module %d", proto.ErrProtocol, m.Module)
+		}
+		inst, err := s.newInstance(f.ID)
+		if err != nil {
+			return err
+		}
+		go s.instantiate(inst, func(opts runtime.Options) (*runtime.Instance, error) {
+			opts.Args, opts.Env = m.Args, m.Env
+			return mod.rt.Instantiate(s.ctx, mod.m, opts)
+		})
+	case proto.TResume:
+		r, err := proto.DecodeResume(f.Payload)
+		if err != nil {
+			return err
+		}
+		snap := s.blobs[r.Blob]
+		delete(s.blobs, r.Blob)
+		inst, err := s.newInstance(f.ID)
+		if err != nil {
+			return err
+		}
+		rt, err := s.runtime(r.Flags&proto.FlagInterruptible != 0)
+		if err != nil {
+			delete(s.instances, f.ID)
+			return s.w.Write(proto.Instantiated, f.ID, failed(err).Encode())
+		}
+		go s.instantiate(inst, func(opts runtime.Options) (*runtime.Instance, error) {
+			return rt.Resume(s.ctx, snap, r.MemoryLimit, opts)
+		})
+	case proto.Run:
+		timeout, err := proto.DecodeU64(f.Payload, "run")
+		if err != nil {
+			return err
+		}
+		inst, err := s.instance(f.ID, created)
+		if err != nil {
+			return err
+		}
+		inst.state = running
+		ctx, cancel := context.WithCancelCause(s.ctx)
+		inst.cancel = cancel
+		go s.run(inst, ctx, time.Duration(min(timeout, 1<<63-1)))
+	case proto.Stdin:
+		inst, err := s.instance(f.ID, -1)
+		if err != nil {
+			return err
+		}
+		return inst.stdin.deliver(f.Payload)
+	case proto.Credit:
+		stream, n, err := proto.DecodeCredit(f.Payload)
+		if err != nil {
+			return err
+		}
+		inst, err := s.instance(f.ID, -1)
+		if err != nil {
+			return err
+		}
+		out := inst.stdout
+		if stream == 2 {
+			out = inst.stderr
+		}
+		return out.credit(int(n))
+	case proto.Suspend:
+		inst, err := s.instance(f.ID, -1)
+		if err != nil {
+			return err
+		}
+		inst.inst.Suspend()
+	case proto.Snapshot:
+		inst, err := s.instance(f.ID, ended)
+		if err != nil {
+			return err
+		}
+		go s.snapshot(inst)
+	case proto.Kill:
+		inst, err := s.instance(f.ID, -1)
+		if err != nil {
+			return err
+		}
+		if inst.cancel != nil {
+			inst.cancel(errKilled)
+		}
+	case proto.Close:
+		inst, err := s.instance(f.ID, -1)
+		if err != nil {
+			return err
+		}
+		if inst.state == running {
+			return fmt.Errorf("%w: close of running instance %d", proto.ErrProtocol, f.ID)
+		}
+		delete(s.instances, f.ID)
+		inst.close()
+		inst.inst.Close(s.ctx)
+		// After close: no frame for the instance can follow this one.
+		return s.w.Write(proto.Closed, f.ID)
+	case proto.Attack:
+		if !attack.Built {
+			return fmt.Errorf("%w: unknown frame type %d", proto.ErrProtocol, f.Type)
+		}
+		d := proto.NewDecoder(f.Payload)
+		name := d.String("attack")
+		if err := d.Done("attack"); err != nil {
+			return err
+		}
+		s.log.Info("attacking the sandbox, as the test asked", "attack", name)
+		// Only reached if the filter let the call through.
+		return fmt.Errorf("attack %q was not stopped: %v", name, attack.Do(name))
+	default:
+		return fmt.Errorf("%w: unknown frame type %d", proto.ErrProtocol, f.Type)
+	}
+	return nil
+}
+
+// runtime returns the plain or the interruptible runtime. s.mu is held.
+func (s *server) runtime(interruptible bool) (*runtime.Runtime, error) {
+	i := 0
+	if interruptible {
+		i = 1
+	}
+	if s.runtimes[i] == nil {
+		rt, err := runtime.New(s.ctx, runtime.Config{Interruptible: interruptible, Logger: s.log})
+		if err != nil {
+			return nil, err
+		}
+		s.runtimes[i] = rt
+	}
+	return s.runtimes[i], nil
+}
+
+// instance finds instance id, which must be in state want (-1: any but
+// still being instantiated). s.mu is held.
+func (s *server) instance(id uint32, want int) (*instance, error) {
+	inst, ok := s.instances[id]
+	if !ok || inst.inst == nil {
+		return nil, fmt.Errorf("%w: no instance %d", proto.ErrProtocol, id)
+	}
+	if want >= 0 && inst.state != want {
+		return nil, fmt.Errorf("%w: instance %d is in state %d, not %d", proto.ErrProtocol, id, inst.state, want)
+	}
+	return inst, nil
+}
+
+// newInstance registers a new instance id, not yet instantiated. s.mu
+// is held.
+func (s *server) newInstance(id uint32) (*instance, error) {
+	if _, dup := s.instances[id]; dup {
+		return nil, fmt.Errorf("%w: instance %d exists", proto.ErrProtocol, id)
+	}
+	inst := &instance{id: id}
+	inst.stdin = newStdinPipe(s.w, id)
+	inst.stdout = newOutput(s.w, id, 1)
+	inst.stderr = newOutput(s.w, id, 2)
+	s.instances[id] = inst
+	return inst, nil
+}
+
+func (s *server) compile(id uint32, rt *runtime.Runtime, binary []byte, c proto.Compile) {
+	var m *runtime.Module
+	var err error
+	if c.Flags&proto.FlagSuspendable != 0 {
+		m, err = rt.CompileSuspendable(s.ctx, binary, c.MemoryLimit)
+	} else {
+		m, err = rt.Compile(s.ctx, binary, c.MemoryLimit)
+	}
+	if err != nil {
+		s.reply(proto.Compiled, id, resultOf(0, err))
+		return
+	}
+	s.mu.Lock()
+	s.modules[id] = loaded{m: m, rt: rt}
+	s.mu.Unlock()
+	s.reply(proto.Compiled, id, proto.Result{})
+}
+
+func (s *server) instantiate(inst *instance, create func(runtime.Options) (*runtime.Instance, error)) {
+	ri, err := create(runtime.Options{Stdin: inst.stdin, Stdout: inst.stdout, Stderr: inst.stderr})
+	s.mu.Lock()
+	if err != nil {
+		delete(s.instances, inst.id)
+		inst.close()
+	} else {
+		inst.inst = ri
+	}
+	s.mu.Unlock()
+	s.reply(proto.Instantiated, inst.id, resultOf(0, err))
+}
+
+func (s *server) run(inst *instance, ctx context.Context, timeout time.Duration) {
+	code, err := inst.inst.Run(ctx, timeout)
+	if context.Cause(ctx) == errKilled && !errors.Is(err, runtime.ErrSuspended) {
+		err = errKilled
+	}
+	inst.cancel(nil)
+	s.mu.Lock()
+	inst.state = ended
+	s.mu.Unlock()
+	// An abandoned program (see runtime.Instance.Run) may still be
+	// blocked in a write: release it, so no output follows the exit.
+	inst.stdout.close()
+	inst.stderr.close()
+	// Output is written synchronously: all of it has been sent before
+	// this, on the same socket.
+	s.reply(proto.Exit, inst.id, resultOf(code, err))
+}
+
+func (s *server) snapshot(inst *instance) {
+	snap, err := inst.inst.Snapshot()
+	if err == nil {
+		for off := 0; off < len(snap) && err == nil; off += proto.MaxChunk {
+			err = s.w.Write(proto.Chunk, inst.id, snap[off:min(off+proto.MaxChunk, len(snap))])
+		}
+	}
+	s.reply(proto.SnapshotDone, inst.id, resultOf(0, err))
+}
+
+// reply sends a result; a failed write means the parent is gone, which
+// the reading loop finds out too.
+func (s *server) reply(t proto.Type, id uint32, r proto.Result) {
+	if err := s.w.Write(t, id, r.Encode()); err != nil {
+		s.log.Warn("writing to the parent", "err", err)
+	}
+}
+
+// resultOf turns what the runtime returned into a Result.
+func resultOf(code uint32, err error) proto.Result {
+	var trap *runtime.TrapError
+	var limit *runtime.LimitError
+	var module *runtime.ModuleError
+	switch {
+	case err == nil:
+		return proto.Result{Kind: proto.OK, Code: code}
+	case errors.Is(err, runtime.ErrSuspended):
+		return proto.Result{Kind: proto.Suspended}
+	case errors.Is(err, errKilled):
+		return proto.Result{Kind: proto.Killed, Reason: "killed"}
+	case errors.As(err, &trap):
+		return proto.Result{Kind: proto.Trap, Reason: trap.Reason, Stack: trap.Stack}
+	case errors.As(err, &limit):
+		return proto.Result{Kind: proto.Limit, Limit: limit.Limit, Reason: limit.Detail}
+	case errors.As(err, &module):
+		return proto.Result{Kind: proto.Refused, Reason: module.Reason}
+	}
+	return failed(err)
+}
+
+func failed(err error) proto.Result {
+	return proto.Result{Kind: proto.Failed, Reason: err.Error()}
+}
+
+// close ends the instance's streams, so that nothing stays blocked on
+// them.
+func (i *instance) close() {
+	i.stdin.close()
+	i.stdout.close()
+	i.stderr.close()
+}
+
+// Limits are the executor's rlimits (docs/SECURITY.md says how they
+// were chosen).
+type Limits = sandbox.Limits
+
+// DefaultLimits returns the rlimits gate's executor sets.
+func DefaultLimits() Limits {
+	return Limits{
+		AddressSpace: 64 << 30,
+		Files:        8,
+		Threads:      maxThreads,
+	}
+}
