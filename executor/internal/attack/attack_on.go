@@ -17,6 +17,9 @@ import (
 // Built tells whether this binary can attack its own sandbox.
 const Built = true
 
+// attacks names the attacks Do knows.
+var attacks = []string{"open", "socket", "execve", "ptrace", "mount", "kill", "fork"}
+
 // Do makes the system call that what names, with raw system calls so
 // that no other call comes first. "kill PID" signals PID, the parent's
 // pid as the parent sees it. It returns only if the call was let
@@ -51,7 +54,7 @@ func Do(what string) error {
 	case "fork":
 		_, _, errno = unix.Syscall(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0)
 	default:
-		return fmt.Errorf("unknown attack %q", name)
+		return fmt.Errorf("unknown attack %q (known: %v)", name, attacks)
 	}
 	if errno != 0 {
 		return errno
