@@ -24,6 +24,19 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// reading reports whether s's pump is inside a Read of its reader.
+func reading(s *State) bool {
+	s.stdin.mu.Lock()
+	defer s.stdin.mu.Unlock()
+	return s.stdin.inflight != nil
+}
+
+// waitReading waits until s's pump is inside a Read of its reader.
+func waitReading(t testing.TB, s *State) {
+	t.Helper()
+	waitFor(t, "the pump is inside a Read", func() bool { return reading(s) })
+}
+
 // readAll reads s's standard input through fd_read to its end.
 func readAll(t testing.TB, s *State) string {
 	t.Helper()
@@ -58,11 +71,16 @@ func TestSnapshotInterruptsPipeRead(t *testing.T) {
 	}
 	s.stdin.ready() // starts the pump
 	waitFor(t, "the host has read the first write", func() bool { return s.stdin.pending() == len("first ") })
-	time.Sleep(10 * time.Millisecond) // the pump is back in Read, blocked
+	waitReading(t, s)
 	start := time.Now()
 	snap := s.Snapshot()
-	if elapsed := time.Since(start); elapsed > time.Second {
-		t.Errorf("Snapshot took %v", elapsed)
+	if elapsed := time.Since(start); elapsed >= interruptWait {
+		t.Errorf("Snapshot took %v: the pipe's Read was not interrupted", elapsed)
+	} else {
+		t.Logf("Snapshot interrupted the pipe's Read in %v", elapsed)
+	}
+	if reading(s) {
+		t.Error("after Snapshot, the pump's Read is still under way")
 	}
 	if string(snap.Stdin) != "first " || snap.StdinState != stdinOpen {
 		t.Errorf("snapshot holds %q, state %d; want %q, open", snap.Stdin, snap.StdinState, "first ")
@@ -326,18 +344,28 @@ func TestSnapshotChain(t *testing.T) {
 		w.Write([]byte("a "))
 		s1.stdin.ready()
 		waitFor(t, "the host has read the first write", func() bool { return s1.stdin.pending() == 2 })
-		time.Sleep(5 * time.Millisecond)
+		waitReading(t, s1)
 		s2 := restoreVia(t, s1.Snapshot(), s1.RemainingStdin())
+		if got, errno := readStdin(t, t.Context(), s2, newMemory()); errno != ErrnoSuccess || got != "a " {
+			t.Fatalf("resumed once, fd_read = %v, %q; want success, %q", errno, got, "a ")
+		}
 		s2.stdin.ready()
-		time.Sleep(5 * time.Millisecond) // s2's pump is reading the pipe through the remainder
+		waitReading(t, s2) // the pipe, through the remainder
+		start := time.Now()
 		snap2 := s2.Snapshot()
-		if string(snap2.Stdin) != "a " {
-			t.Errorf("second snapshot holds %q, want %q", snap2.Stdin, "a ")
+		if elapsed := time.Since(start); elapsed >= interruptWait {
+			t.Errorf("second Snapshot took %v: the Read through the remainder was not interrupted", elapsed)
+		}
+		if len(snap2.Stdin) != 0 {
+			t.Errorf("second snapshot holds %q, want nothing", snap2.Stdin)
+		}
+		if reading(s2) {
+			t.Error("after the second Snapshot, a Read through the remainder is still under way")
 		}
 		s3 := restoreVia(t, snap2, s2.RemainingStdin())
 		w.Write([]byte("b"))
 		w.Close()
-		if got, want := readAll(t, s3), "a b"; got != want {
+		if got, want := readAll(t, s3), "b"; got != want {
 			t.Errorf("after two suspensions the program reads %q, want %q", got, want)
 		}
 	})
@@ -358,11 +386,7 @@ func TestSnapshotChain(t *testing.T) {
 			t.Fatalf("resumed once, fd_read with nothing pending = %v, want EAGAIN", errno)
 		}
 		mustCall(t, s2, newMemory(), ErrnoSuccess, "fd_fdstat_set_flags", 0, 0)
-		waitFor(t, "the resumed pump waits in the remainder for the first one's Read", func() bool {
-			s2.stdin.mu.Lock()
-			defer s2.stdin.mu.Unlock()
-			return s2.stdin.inflight != nil
-		})
+		waitReading(t, s2) // in the remainder, which waits for s1's Read
 		snap2 := s2.Snapshot()
 		if len(snap2.Stdin) != 0 {
 			t.Errorf("second snapshot holds %q, want nothing", snap2.Stdin)
