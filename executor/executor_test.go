@@ -439,3 +439,21 @@ func TestSuspendSnapshotResume(t *testing.T) {
 		t.Errorf("output across the suspension %q, stderr %q", got, err2.String())
 	}
 }
+
+// TestLargeMemory grows a program's memory to 1 GiB in the executor:
+// its address-space limit must leave room for that, the Go runtime's
+// own reservations and the copy a growth makes.
+func TestLargeMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("grows a memory to 1 GiB")
+	}
+	ex := newExecutor(t, gateBinary)
+	grow := compile(t, ex, testprog.C(t, "internal/testprog/src/c/grow.c"), executor.CompileOptions{MemoryLimit: 1 << 30})
+	code, out, _, err := run(t, ex, grow, "", "16384")
+	if err != nil || code != 0 || out != "pages=16384 failed=0\n" {
+		t.Fatalf("growing to 16384 pages: %d %q %v", code, out, err)
+	}
+	st := procStatus(t, ex.PID())
+	t.Logf("executor after a 1 GiB memory: VmPeak %d MiB, VmHWM %d MiB (address-space limit %d MiB)",
+		st["VmPeak"]>>10, st["VmHWM"]>>10, executor.DefaultLimits().AddressSpace>>20)
+}
