@@ -51,7 +51,7 @@ same file). Exit statuses are those of gate run.`,
 	}
 	cmd.Flags().StringVar(&f.memory, "memory", "256MiB", "cap on the program's linear memory")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "wall-clock time limit of this run (e.g. 10s); 0 means none")
-	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", defaultCacheDir(), `directory for compiled code; "" keeps it in memory only`)
+	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", defaultCacheDir(), `directory for compiled code, with --sandbox=off; "" keeps it in memory only (the sandboxed executor keeps it in its memory)`)
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log what gate does to standard error")
 	f.addSuspendFlags(cmd, "SNAPSHOT itself")
 	f.addSandboxFlag(cmd)

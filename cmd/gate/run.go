@@ -56,7 +56,7 @@ and 2 for a usage error.`,
 	cmd.Flags().StringVar(&f.memory, "memory", "256MiB", "cap on the program's linear memory (e.g. 64MiB, 1GiB)")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "wall-clock time limit (e.g. 10s); 0 means none")
 	cmd.Flags().StringArrayVar(&f.env, "env", nil, "set an environment variable of the program (KEY=VALUE; repeatable)")
-	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", defaultCacheDir(), `directory for compiled code; "" keeps it in memory only`)
+	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", defaultCacheDir(), `directory for compiled code, with --sandbox=off; "" keeps it in memory only (the sandboxed executor keeps it in its memory)`)
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log what gate does, and a trap's wasm stack, to standard error")
 	f.addSuspendFlags(cmd, "")
 	f.addSandboxFlag(cmd)

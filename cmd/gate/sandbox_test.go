@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gate-wasm/gate/internal/testprog"
+)
+
+// TestSandboxOff runs a program in gate's own process: same output and
+// status, and a warning on stderr.
+func TestSandboxOff(t *testing.T) {
+	prog := testprog.C(t, "internal/testprog/src/c/exit.c")
+	r := gate(t, nil, "run", "--sandbox=off", prog, "42")
+	r.expect(t, 42, "gate: warning: --sandbox=off: the program runs inside gate's own process, without the sandbox\n")
+	if r.stdout != "exiting\n" {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	gate(t, nil, "run", "--sandbox=maybe", prog).expect(t, 2, "gate: run: --sandbox must be on or off, not \"maybe\"\n")
+}
+
+// TestSandboxRefused runs a gate that cannot build the sandbox (built
+// with cgo, whose threads the sandbox cannot hold): it refuses with
+// status 1 and says what is missing, and runs with --sandbox=off.
+func TestSandboxRefused(t *testing.T) {
+	binary := filepath.Join(t.TempDir(), "gate-cgo")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Skipf("cannot build gate with cgo here (no C compiler?): %v\n%s", err, out)
+	}
+	prog := testprog.C(t, "examples/c/hello.c")
+	out, err := exec.Command(binary, "run", prog, "Ada").CombinedOutput()
+	exit, ok := err.(*exec.ExitError)
+	if !ok || exit.ExitCode() != 1 || strings.Count(string(out), "\n") != 1 ||
+		!strings.Contains(string(out), "gate: cannot build the sandbox: ") || !strings.Contains(string(out), "built with cgo") ||
+		!strings.Contains(string(out), "--sandbox=off") {
+		t.Errorf("gate built with cgo: %v, output %q; want status 1 and one line naming cgo and --sandbox=off", err, out)
+	}
+	out, err = exec.Command(binary, "run", "--sandbox=off", prog, "Ada").Output()
+	if err != nil || string(out) != "Hello, Ada!\n" {
+		t.Errorf("with --sandbox=off: %v, %q", err, out)
+	}
+}
