@@ -232,7 +232,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*process, error) 
 	}
 	limits := sandbox.CgroupLimits{Memory: cfg.Memory, Pids: maxThreads, CPU: cfg.CPU}
 	if cg, err := sandbox.JoinCgroup(cmd.Process.Pid, fmt.Sprintf("gate-executor-%d", cmd.Process.Pid), limits); err != nil {
-		p.log.Warn("executor runs without a cgroup of its own: its memory, threads and CPU are bounded only by its rlimits and its parent's cgroup", "err", err)
+		p.log.Info("executor runs without a cgroup of its own: its memory, threads and CPU are bounded only by its rlimits and its parent's cgroup", "err", err)
 	} else {
 		p.cgroup = cg
 		p.log.Debug("executor cgroup", "version", cg.Version, "dirs", cg.Dirs)

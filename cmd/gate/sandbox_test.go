@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gate-wasm/gate/internal/testprog"
@@ -43,5 +44,28 @@ func TestSandboxRefused(t *testing.T) {
 	out, err = exec.Command(binary, "run", "--sandbox=off", prog, "Ada").Output()
 	if err != nil || string(out) != "Hello, Ada!\n" {
 		t.Errorf("with --sandbox=off: %v, %q", err, out)
+	}
+}
+
+// TestUnprivileged runs gate as an unprivileged user (nobody), when the
+// tests run as root: its executor then enters a user namespace rather
+// than take nobody's uid, and works the same.
+func TestUnprivileged(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("the tests run unprivileged already: every other test takes this path")
+	}
+	// nobody must reach the binary and the program.
+	dir := filepath.Dir(gateBinary)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	prog := testprog.C(t, "internal/testprog/src/c/exit.c")
+	cmd := exec.Command(gateBinary, "run", prog, "7")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 7 || stdout.String() != "exiting\n" || stderr.String() != "" {
+		t.Errorf("gate as nobody: %v, stdout %q, stderr %q; want status 7, \"exiting\" and nothing on stderr", err, stdout.String(), stderr.String())
 	}
 }
