@@ -186,7 +186,7 @@ type process struct {
 	cgroup *sandbox.Cgroup
 
 	mu        sync.Mutex
-	pending   map[uint32]chan proto.Result // Compiled and Instantiated
+	pending   map[uint32]chan reply // Compiled and Instantiated
 	instances map[uint32]*Instance
 	failure   error // why it died, once dead is closed
 	tail      []string
@@ -226,7 +226,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*process, error) 
 		fd:        fds[0],
 		w:         proto.NewWriter(parentEnd),
 		log:       log.With("executor", cmd.Process.Pid),
-		pending:   make(map[uint32]chan proto.Result),
+		pending:   make(map[uint32]chan reply),
 		instances: make(map[uint32]*Instance),
 		dead:      make(chan struct{}),
 	}
@@ -251,7 +251,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*process, error) 
 		err = context.Cause(ctx)
 	}
 	if err != nil {
-		if !errors.Is(err, io.EOF) {
+		if !peerGone(err) {
 			p.stop(err)
 		}
 		<-p.dead
@@ -296,8 +296,8 @@ func (p *process) read(ready chan<- error, logDone <-chan struct{}) {
 			err = p.dispatch(f)
 		}
 	}
-	if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) {
-		// A protocol error, or a lost connection: stop it.
+	if !peerGone(err) && !errors.Is(err, os.ErrClosed) {
+		// A protocol error: stop it.
 		p.stop(err)
 	}
 	p.conn.Close()
@@ -316,7 +316,7 @@ func (p *process) read(ready chan<- error, logDone <-chan struct{}) {
 	p.pending, p.instances = nil, nil
 	p.mu.Unlock()
 	for _, c := range pending {
-		c <- proto.Result{Kind: proto.Failed, Reason: reason.Error()}
+		c <- reply{crash: &CrashError{Reason: reason.Error()}}
 	}
 	for _, inst := range instances {
 		inst.crashed(&CrashError{Reason: reason.Error()})
@@ -361,13 +361,20 @@ func (p *process) deathReason(readErr, waitErr error) error {
 	if stopped != nil {
 		reason += " (stopped: " + stopped.Error() + ")"
 	}
-	if !errors.Is(readErr, io.EOF) && readErr != nil && stopped == nil {
+	if readErr != nil && !peerGone(readErr) && stopped == nil {
 		reason += ": " + readErr.Error()
 	}
 	if len(tail) > 0 {
 		reason += ": " + lastMeaningful(tail)
 	}
 	return errors.New(reason)
+}
+
+// peerGone tells whether a read error means only that the executor's
+// end of the socket closed (it exited or was killed, with or without
+// frames of ours unread).
+func peerGone(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // lastMeaningful picks the line of the executor's last words that says
@@ -411,7 +418,7 @@ func (p *process) dispatch(f proto.Frame) error {
 		if !ok {
 			return fmt.Errorf("%w: unexpected reply of type %d for %d", proto.ErrProtocol, f.Type, f.ID)
 		}
-		c <- r
+		c <- reply{r: r}
 		return nil
 	}
 	p.mu.Lock()
@@ -423,9 +430,15 @@ func (p *process) dispatch(f proto.Frame) error {
 	return inst.dispatch(f)
 }
 
+// reply is the answer to a request: a result, or the executor's death.
+type reply struct {
+	r     proto.Result
+	crash error
+}
+
 // request sends a request and waits for its reply.
 func (p *process) request(ctx context.Context, t proto.Type, id uint32, payload []byte) (proto.Result, error) {
-	c := make(chan proto.Result, 1)
+	c := make(chan reply, 1)
 	p.mu.Lock()
 	if p.pending == nil {
 		p.mu.Unlock()
@@ -438,7 +451,7 @@ func (p *process) request(ctx context.Context, t proto.Type, id uint32, payload 
 	}
 	select {
 	case r := <-c:
-		return r, nil
+		return r.r, r.crash
 	case <-ctx.Done():
 		return proto.Result{}, context.Cause(ctx)
 	}

@@ -121,11 +121,15 @@ type Instance struct {
 	// maxSnapshot bounds the snapshot the executor may send back.
 	maxSnapshot int
 
-	mu    sync.Mutex
-	cond  sync.Cond
-	queue []proto.Frame // Output and Exit, written out in order
-	sent  [3]int        // output bytes received and not yet credited, by stream
-	asked bool          // a StdinRequest is unanswered
+	mu   sync.Mutex
+	cond sync.Cond
+	// queue holds output received and not yet written out, in order;
+	// adjacent pieces of one stream are joined. exit is how the run
+	// ended, recorded once the queue before it is written.
+	queue []segment
+	sent  [3]int // output credit used and not yet returned, by stream
+	exit  *proto.Result
+	asked bool // a StdinRequest is unanswered
 	ran   bool
 	// closing is set once Close has been sent: frames until Closed
 	// are dropped.
@@ -244,20 +248,31 @@ func (i *Instance) dispatch(f proto.Frame) error {
 		if err != nil {
 			return err
 		}
-		if i.sent[stream]+len(data) > proto.Window {
+		cost := len(data) + proto.OutputCost
+		if i.sent[stream]+cost > proto.Window {
 			return fmt.Errorf("%w: output beyond its window", proto.ErrProtocol)
 		}
-		i.sent[stream] += len(data)
-		i.queue = append(i.queue, f)
+		if i.exit != nil {
+			return fmt.Errorf("%w: output after the exit", proto.ErrProtocol)
+		}
+		i.sent[stream] += cost
+		if n := len(i.queue); n > 1 && i.queue[n-1].stream == stream {
+			// Not the first, which the pump may be writing.
+			i.queue[n-1].data = append(i.queue[n-1].data, data...)
+			i.queue[n-1].cost += cost
+		} else {
+			i.queue = append(i.queue, segment{stream: stream, data: data, cost: cost})
+		}
 		i.cond.Signal()
 	case proto.Exit:
-		if _, err := proto.DecodeResult(f.Payload); err != nil {
+		r, err := proto.DecodeResult(f.Payload)
+		if err != nil {
 			return err
 		}
-		if !i.ran || i.result != nil {
+		if !i.ran || i.exit != nil {
 			return fmt.Errorf("%w: exit of an instance that is not running", proto.ErrProtocol)
 		}
-		i.queue = append(i.queue, f)
+		i.exit = &r
 		i.cond.Signal()
 	case proto.Chunk:
 		if i.snapC == nil || len(i.snap)+len(f.Payload) > i.maxSnapshot {
@@ -299,6 +314,14 @@ func (i *Instance) readStdin(n int) {
 	i.proc.w.Write(proto.Stdin, i.id, data)
 }
 
+// segment is output waiting to be written: data of one stream, and the
+// credit it took.
+type segment struct {
+	stream uint8
+	data   []byte
+	cost   int
+}
+
 // pump writes the instance's output in order, returning credit as it
 // goes, then records how it ended. A slow writer holds back only this
 // instance.
@@ -306,44 +329,41 @@ func (i *Instance) pump() {
 	var failed [3]bool
 	for {
 		i.mu.Lock()
-		for len(i.queue) == 0 && i.crash == nil {
+		for len(i.queue) == 0 && i.exit == nil && i.crash == nil {
 			i.cond.Wait()
 		}
 		if len(i.queue) == 0 {
-			i.mu.Unlock()
-			return
-		}
-		f := i.queue[0]
-		i.queue = i.queue[1:]
-		i.mu.Unlock()
-		if f.Type == proto.Exit {
-			r, _ := proto.DecodeResult(f.Payload) // checked by dispatch
-			i.mu.Lock()
-			if i.result == nil && i.crash == nil {
-				i.result = &r
+			if i.exit != nil && i.result == nil && i.crash == nil {
+				i.result = i.exit
 				close(i.done)
 			}
 			i.mu.Unlock()
-			continue
+			return
 		}
-		stream, data, _ := proto.DecodeOutput(f.Payload) // checked by dispatch
+		seg := i.queue[0]
+		i.mu.Unlock()
 		w := i.opts.Stdout
-		if stream == 2 {
+		if seg.stream == 2 {
 			w = i.opts.Stderr
 		}
-		if w != nil && !failed[stream] {
-			if _, err := w.Write(data); err != nil {
+		if w != nil && !failed[seg.stream] {
+			if _, err := w.Write(seg.data); err != nil {
 				// The program goes on, as it would with its
 				// output discarded.
-				failed[stream] = true
-				i.proc.log.Debug("writing a program's output", "stream", stream, "err", err)
+				failed[seg.stream] = true
+				i.proc.log.Debug("writing a program's output", "stream", seg.stream, "err", err)
 			}
 		}
 		i.mu.Lock()
-		i.sent[stream] -= len(data)
+		i.queue[0] = segment{}
+		i.queue = i.queue[1:]
+		i.sent[seg.stream] -= seg.cost
 		i.mu.Unlock()
-		if err := i.proc.w.Write(proto.Credit, i.id, proto.EncodeCredit(stream, uint32(len(data)))); err != nil {
-			return // the executor is gone; crashed() ends the run
+		// Credit goes back in pieces of at most a window.
+		for cost := seg.cost; cost > 0; cost -= proto.Window {
+			if err := i.proc.w.Write(proto.Credit, i.id, proto.EncodeCredit(seg.stream, uint32(min(cost, proto.Window)))); err != nil {
+				return // the executor is gone; crashed() ends the run
+			}
 		}
 	}
 }

@@ -89,8 +89,9 @@ func (p *stdinPipe) close() {
 
 // output is an instance's standard output or error in the executor. It
 // sends what the program writes as Output frames, never more than the
-// credit the parent has returned: a program that writes faster than the
-// parent's reader reads waits, as it would on a pipe.
+// credit the parent has returned (each frame costs its bytes and
+// proto.OutputCost): a program that writes faster than the parent's
+// reader reads waits, as it would on a pipe.
 type output struct {
 	w      *proto.Writer
 	id     uint32
@@ -112,15 +113,15 @@ func (o *output) Write(p []byte) (int, error) {
 	done := 0
 	for done < len(p) {
 		o.mu.Lock()
-		for o.avail == 0 && !o.closed {
+		for o.avail <= proto.OutputCost && !o.closed {
 			o.cond.Wait()
 		}
 		if o.closed {
 			o.mu.Unlock()
 			return done, errClosed
 		}
-		n := min(o.avail, len(p)-done)
-		o.avail -= n
+		n := min(o.avail-proto.OutputCost, len(p)-done)
+		o.avail -= n + proto.OutputCost
 		// Sent under the lock, so that no output follows close.
 		err := o.w.Write(proto.Output, o.id, []byte{o.stream}, p[done:done+n])
 		o.mu.Unlock()

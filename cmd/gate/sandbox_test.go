@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,4 +71,54 @@ func TestUnprivileged(t *testing.T) {
 	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 7 || stdout.String() != "exiting\n" || stderr.String() != "" {
 		t.Errorf("gate as nobody: %v, stdout %q, stderr %q; want status 7, \"exiting\" and nothing on stderr", err, stdout.String(), stderr.String())
 	}
+}
+
+// TestExecutorKilled kills gate's executor while its program waits for
+// input: gate reports it on one line with status 1, rather than hang or
+// crash.
+func TestExecutorKilled(t *testing.T) {
+	cmd := exec.Command(gateBinary, "run", testprog.C(t, "examples/c/filter.c"))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// filter writes in blocks of 4096 bytes: once one is out, it runs
+	// in the executor and waits for more input.
+	io.WriteString(stdin, strings.Repeat("x", 5000))
+	if _, err := io.ReadFull(stdout, make([]byte, 4096)); err != nil {
+		t.Fatalf("reading the first block: %v; stderr %q", err, stderr.String())
+	}
+	executor := childOf(cmd.Process.Pid)
+	if executor == 0 {
+		t.Fatal("gate has no child process")
+	}
+	syscall.Kill(executor, syscall.SIGKILL)
+	err = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 1 || stderr.String() != "gate: executor killed by signal SIGKILL\n" {
+		t.Errorf("gate after its executor was killed: %v, stderr %q; want status 1 and the reason", err, stderr.String())
+	}
+}
+
+// childOf returns a child process of pid, or 0.
+func childOf(pid int) int {
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, task := range tasks {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, task.Name()))
+		if f := strings.Fields(string(data)); len(f) > 0 {
+			n, _ := strconv.Atoi(f[0])
+			return n
+		}
+	}
+	return 0
 }

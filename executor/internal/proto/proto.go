@@ -92,9 +92,14 @@ const (
 	// MaxChunk bounds a Chunk's payload.
 	MaxChunk = 1 << 20
 	// Window is the output credit of each stream of an instance: the
-	// executor sends no more than this many bytes of a stream that the
-	// parent has not yet written out and returned as Credit.
+	// executor sends no more than this much of a stream that the parent
+	// has not yet written out and returned as Credit. Each Output frame
+	// costs its bytes and OutputCost, so that a program writing a byte
+	// at a time makes the parent hold at most Window/OutputCost frames,
+	// not Window.
 	Window = 256 << 10
+	// OutputCost is what an Output frame costs beyond its bytes.
+	OutputCost = 64
 	// MaxStrings bounds the number of arguments and of environment
 	// variables; their bytes are bounded by MaxFrame.
 	MaxStrings = 1 << 14
@@ -483,8 +488,8 @@ func DecodeOutput(p []byte) (stream uint8, data []byte, err error) {
 	if stream != 1 && stream != 2 {
 		return 0, nil, protocolErrorf("output: stream %d", stream)
 	}
-	if len(data) == 0 || len(data) > Window {
-		return 0, nil, protocolErrorf("output: %d bytes outside [1, %d]", len(data), Window)
+	if len(data) == 0 || len(data) > Window-OutputCost {
+		return 0, nil, protocolErrorf("output: %d bytes outside [1, %d]", len(data), Window-OutputCost)
 	}
 	return stream, data, nil
 }
