@@ -195,6 +195,7 @@ type process struct {
 }
 
 func start(ctx context.Context, cfg Config, log *slog.Logger) (*process, error) {
+	began := time.Now()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
@@ -257,6 +258,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*process, error) 
 		<-p.dead
 		return nil, &SandboxError{p.failure}
 	}
+	p.log.Debug("executor ready", "after", time.Since(began))
 	return p, nil
 }
 

@@ -198,15 +198,16 @@ func (i *Instance) create(ctx context.Context, t proto.Type, payload []byte) (*I
 	p.instances[i.id] = i
 	p.mu.Unlock()
 	r, err := p.request(ctx, t, i.id, payload)
-	if err == nil {
-		_, err = errorOf(r)
-	}
 	if err != nil {
-		p.mu.Lock()
-		if p.instances != nil {
-			delete(p.instances, i.id)
-		}
-		p.mu.Unlock()
+		return nil, err // the executor died, or ctx is done
+	}
+	if _, err := errorOf(r); err != nil {
+		// The executor keeps it until closed: a read of its input
+		// may be under way.
+		i.mu.Lock()
+		i.closing = true
+		i.mu.Unlock()
+		p.w.Write(proto.Close, i.id)
 		return nil, err
 	}
 	go i.pump()

@@ -210,7 +210,9 @@ func (s *server) handle(f proto.Frame) error {
 		inst.cancel = cancel
 		go s.run(inst, ctx, time.Duration(min(timeout, 1<<63-1)))
 	case proto.Stdin:
-		inst, err := s.instance(f.ID, -1)
+		// Also while it is being instantiated: a start function may
+		// read its input.
+		inst, err := s.streams(f.ID)
 		if err != nil {
 			return err
 		}
@@ -220,7 +222,7 @@ func (s *server) handle(f proto.Frame) error {
 		if err != nil {
 			return err
 		}
-		inst, err := s.instance(f.ID, -1)
+		inst, err := s.streams(f.ID)
 		if err != nil {
 			return err
 		}
@@ -250,16 +252,18 @@ func (s *server) handle(f proto.Frame) error {
 			inst.cancel(errKilled)
 		}
 	case proto.Close:
-		inst, err := s.instance(f.ID, -1)
+		inst, err := s.streams(f.ID)
 		if err != nil {
 			return err
 		}
-		if inst.state == running {
-			return fmt.Errorf("%w: close of running instance %d", proto.ErrProtocol, f.ID)
+		if inst.state == running || (inst.inst == nil && inst.state != ended) {
+			return fmt.Errorf("%w: close of instance %d, which is running or being instantiated", proto.ErrProtocol, f.ID)
 		}
 		delete(s.instances, f.ID)
 		inst.close()
-		inst.inst.Close(s.ctx)
+		if inst.inst != nil {
+			inst.inst.Close(s.ctx)
+		}
 		// After close: no frame for the instance can follow this one.
 		return s.w.Write(proto.Closed, f.ID)
 	case proto.Attack:
@@ -309,6 +313,16 @@ func (s *server) instance(id uint32, want int) (*instance, error) {
 	return inst, nil
 }
 
+// streams finds instance id, even while it is being instantiated, for
+// its streams. s.mu is held.
+func (s *server) streams(id uint32) (*instance, error) {
+	inst, ok := s.instances[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: no instance %d", proto.ErrProtocol, id)
+	}
+	return inst, nil
+}
+
 // newInstance registers a new instance id, not yet instantiated. s.mu
 // is held.
 func (s *server) newInstance(id uint32) (*instance, error) {
@@ -345,7 +359,9 @@ func (s *server) instantiate(inst *instance, create func(runtime.Options) (*runt
 	ri, err := create(runtime.Options{Stdin: inst.stdin, Stdout: inst.stdout, Stderr: inst.stderr})
 	s.mu.Lock()
 	if err != nil {
-		delete(s.instances, inst.id)
+		// Kept until the parent closes it, so that its answers to
+		// reads under way still find it.
+		inst.state = ended
 		inst.close()
 	} else {
 		inst.inst = ri
