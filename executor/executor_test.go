@@ -514,3 +514,27 @@ func TestOutputFlowControl(t *testing.T) {
 		t.Errorf("%d bytes written out, want 64 MiB", w.n)
 	}
 }
+
+// TestStartFunctionReads instantiates, again and again, a module whose
+// start function reads its input and then traps: the failed
+// instantiation and the input still on its way must not confuse the
+// protocol (the executor would die of it).
+func TestStartFunctionReads(t *testing.T) {
+	ex := newExecutor(t, gateBinary)
+	m := compile(t, ex, testprog.Wat(t, "executor/testdata/start_read.wat"), executor.CompileOptions{})
+	pid := ex.PID()
+	for i := range 50 {
+		_, err := ex.Instantiate(context.Background(), m, executor.Options{Stdin: strings.NewReader(strings.Repeat("x", i))})
+		var trap *gateruntime.TrapError
+		if !errors.As(err, &trap) || trap.Reason != "unreachable executed" {
+			t.Fatalf("instantiation %d: %v, want the start function's trap", i, err)
+		}
+	}
+	hello := compile(t, ex, testprog.C(t, "examples/c/hello.c"), executor.CompileOptions{})
+	if _, out, _, err := run(t, ex, hello, "", "still"); err != nil || out != "Hello, still!\n" {
+		t.Errorf("afterwards: %q, %v", out, err)
+	}
+	if ex.PID() != pid {
+		t.Errorf("the executor was replaced (%d, then %d): it died", pid, ex.PID())
+	}
+}

@@ -82,6 +82,9 @@ type server struct {
 	blobs     map[uint32][]byte
 	modules   map[uint32]loaded
 	instances map[uint32]*instance
+	// highest is the highest instance id seen: the parent never reuses
+	// one, so a lower id that is gone was closed.
+	highest uint32
 }
 
 // loaded is a compiled module and the runtime that compiled it.
@@ -213,6 +216,9 @@ func (s *server) handle(f proto.Frame) error {
 		// Also while it is being instantiated: a start function may
 		// read its input.
 		inst, err := s.streams(f.ID)
+		if s.late(f.ID, inst) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -223,6 +229,9 @@ func (s *server) handle(f proto.Frame) error {
 			return err
 		}
 		inst, err := s.streams(f.ID)
+		if s.late(f.ID, inst) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -323,12 +332,21 @@ func (s *server) streams(id uint32) (*instance, error) {
 	return inst, nil
 }
 
+// late tells whether a frame for instance id is an answer (input, or
+// credit for output written out) that crossed the instance's Close: the
+// parent answers reads and output that were under way when it closed
+// it. s.mu is held.
+func (s *server) late(id uint32, inst *instance) bool {
+	return inst == nil && id != 0 && id <= s.highest
+}
+
 // newInstance registers a new instance id, not yet instantiated. s.mu
 // is held.
 func (s *server) newInstance(id uint32) (*instance, error) {
 	if _, dup := s.instances[id]; dup {
 		return nil, fmt.Errorf("%w: instance %d exists", proto.ErrProtocol, id)
 	}
+	s.highest = max(s.highest, id)
 	inst := &instance{id: id}
 	inst.stdin = newStdinPipe(s.w, id)
 	inst.stdout = newOutput(s.w, id, 1)
