@@ -32,3 +32,11 @@ func ChecksLeft(i *Instance) int {
 	}
 	return i.suspension.countdown
 }
+
+// ResumeModules returns how many resume modules the runtime has compiled
+// and keeps.
+func ResumeModules(r *Runtime) int {
+	r.resumeMu.Lock()
+	defer r.resumeMu.Unlock()
+	return len(r.resumeModules)
+}

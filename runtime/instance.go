@@ -22,6 +22,9 @@ type Instance struct {
 	ran        bool
 	runtime    *Runtime
 	moduleInfo *Module
+	// hash is the SHA-256 of the program as first given, for instances
+	// of suspendable programs: their snapshots carry it.
+	hash [32]byte
 	// suspended is set when Run returned ErrSuspended.
 	suspended bool
 	// abandoned is set when Run gave up waiting for the program to stop:
@@ -37,7 +40,12 @@ func (r *Runtime) Instantiate(ctx context.Context, m *Module, opts Options) (*In
 	if m.transformed != nil {
 		s = &suspension{}
 	}
-	return r.instantiate(ctx, m, wasi.New(opts.wasiConfig()), s)
+	inst, err := r.instantiate(ctx, m, wasi.New(opts.wasiConfig()), s)
+	if err != nil {
+		return nil, err
+	}
+	inst.hash = m.hash
+	return inst, nil
 }
 
 func (r *Runtime) instantiate(ctx context.Context, m *Module, state *wasi.State, s *suspension) (*Instance, error) {

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/gate-wasm/gate/runtime/internal/snapshot"
 	"github.com/gate-wasm/gate/runtime/internal/wasi"
 	"github.com/gate-wasm/gate/suspend"
 	"github.com/gate-wasm/gate/wasm"
@@ -21,10 +23,27 @@ type Module struct {
 	memoryLimit uint64
 	hasMemory   bool
 	// transformed is the module after the suspendable transform, for a
-	// module compiled with CompileSuspendable or resumed from a
-	// snapshot; hash is the SHA-256 of the program as first given.
+	// module compiled with CompileSuspendable and for the resume module
+	// of a program (see Runtime.Resume); hash is the SHA-256 of the
+	// program as first given (CompileSuspendable only: a resume module
+	// serves the snapshots of any program with the same code).
 	transformed *wasm.Module
 	hash        [32]byte
+	// program is the part of snapshots that depends on the program
+	// only, made from transformed on first use (it copies the code).
+	programOnce sync.Once
+	program     *snapshot.Program
+	programErr  error
+}
+
+// resumeProgram returns the snapshot.Program of a suspendable module.
+func (m *Module) resumeProgram() (*snapshot.Program, error) {
+	m.programOnce.Do(func() {
+		if m.program == nil {
+			m.program, m.programErr = snapshot.NewProgram(m.transformed)
+		}
+	})
+	return m.program, m.programErr
 }
 
 // ModuleError reports a module that Gate refuses to run: malformed,
@@ -67,12 +86,9 @@ func validate(binary []byte) error {
 // compile is Compile of a module that package wasm has validated;
 // suspendable admits the imports of the suspendable transform.
 func (r *Runtime) compile(ctx context.Context, binary []byte, memoryLimit uint64, suspendable bool) (*Module, error) {
-	if memoryLimit == 0 {
-		memoryLimit = DefaultMemoryLimit
-	}
-	pages := min(memoryLimit/wasm.PageSize, wasm.MaxPages)
-	if pages == 0 {
-		return nil, fmt.Errorf("memory limit of %d bytes is less than one page (64 KiB)", memoryLimit)
+	pages, err := capPages(memoryLimit)
+	if err != nil {
+		return nil, err
 	}
 	capped, err := wasm.CapMemory(binary, uint32(pages))
 	if err != nil {
@@ -118,6 +134,19 @@ func (r *Runtime) compileEngine(ctx context.Context, binary []byte) (compiled wa
 		}
 	}()
 	return r.engine.CompileModule(ctx, binary)
+}
+
+// capPages returns the cap on a module's memory in pages for a memory
+// limit in bytes (0 meaning DefaultMemoryLimit).
+func capPages(memoryLimit uint64) (uint64, error) {
+	if memoryLimit == 0 {
+		memoryLimit = DefaultMemoryLimit
+	}
+	pages := min(memoryLimit/wasm.PageSize, wasm.MaxPages)
+	if pages == 0 {
+		return 0, fmt.Errorf("memory limit of %d bytes is less than one page (64 KiB)", memoryLimit)
+	}
+	return pages, nil
 }
 
 // checkLinkable refuses modules that import functions Gate does not

@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
@@ -70,6 +71,11 @@ type Runtime struct {
 	// abandoned counts instances whose goroutine Run gave up on (see
 	// Instance.Run): it may still be running compiled code.
 	abandoned atomic.Int32
+	// resumeModules are the resume modules compiled (and validated) so
+	// far, kept until Close so that every resume of a program after the
+	// first instantiates compiled code (see Resume).
+	resumeMu      sync.Mutex
+	resumeModules map[resumeKey]*Module
 }
 
 // bindingKey is the context key under which Instantiate and Run pass the
@@ -116,9 +122,10 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		cache:         cache,
 		// Anonymous instances, so that one module runs many times at
 		// once; _start is called by Run, not at instantiation.
-		moduleConfig: wazero.NewModuleConfig().WithName("").WithStartFunctions(),
-		abi:          make(map[string]*wasi.Func),
-		log:          cfg.Logger,
+		moduleConfig:  wazero.NewModuleConfig().WithName("").WithStartFunctions(),
+		abi:           make(map[string]*wasi.Func),
+		log:           cfg.Logger,
+		resumeModules: make(map[resumeKey]*Module),
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)

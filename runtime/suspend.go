@@ -1,10 +1,12 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -168,8 +170,8 @@ func (r *Runtime) instantiateSuspend(ctx context.Context) error {
 
 // CompileSuspendable compiles binary after the suspendable transform
 // (docs/SUSPEND.md), so that its instances can be suspended with Suspend
-// and written with Snapshot, to be resumed with Resume. Otherwise it is
-// Compile.
+// and written with WriteSnapshot, to be resumed with Resume. Otherwise it
+// is Compile.
 func (r *Runtime) CompileSuspendable(ctx context.Context, binary []byte, memoryLimit uint64) (*Module, error) {
 	m, err := wasm.Decode(binary)
 	if err != nil {
@@ -183,22 +185,17 @@ func (r *Runtime) CompileSuspendable(ctx context.Context, binary []byte, memoryL
 		return nil, &ModuleError{Reason: err.Error(), Err: err}
 	}
 	exportMutableGlobals(t)
-	return r.compileTransformed(ctx, t, sha256.Sum256(binary), memoryLimit)
-}
-
-// compileTransformed compiles a module that has been through the
-// transform: a program's or a snapshot's.
-func (r *Runtime) compileTransformed(ctx context.Context, t *wasm.Module, hash [sha256.Size]byte, memoryLimit uint64) (*Module, error) {
 	mod, err := r.compile(ctx, wasm.Encode(t), memoryLimit, true)
 	if err != nil {
 		return nil, err
 	}
-	mod.transformed, mod.hash = t, hash
+	mod.transformed, mod.hash = t, sha256.Sum256(binary)
 	return mod, nil
 }
 
 // exportMutableGlobals exports every mutable global that m defines, so
-// that the host can read them all into a snapshot.
+// that the host can read them all into a snapshot, and set them when
+// resuming.
 func exportMutableGlobals(m *wasm.Module) {
 	exported := make(map[string]bool)
 	for _, e := range m.Exports {
@@ -225,49 +222,172 @@ func (i *Instance) Suspend() {
 	i.state.RequestSuspend()
 }
 
-// Snapshot writes a suspended instance (Run returned ErrSuspended) as a
-// snapshot (docs/SNAPSHOT.md).
-func (i *Instance) Snapshot() ([]byte, error) {
+// WriteSnapshot writes a suspended instance (Run returned ErrSuspended)
+// to w as a snapshot (docs/SNAPSHOT.md), and returns the number of bytes
+// written. The memory is written straight from the instance's: nothing
+// of its size is allocated. The snapshot is checked before anything is
+// written; an error of w is returned, wrapped.
+func (i *Instance) WriteSnapshot(w io.Writer) (int64, error) {
 	if !i.suspended {
-		return nil, errors.New("snapshot of an instance that has not been suspended")
+		return 0, errors.New("snapshot of an instance that has not been suspended")
 	}
+	p, err := i.moduleInfo.resumeProgram()
+	if err != nil {
+		return 0, fmt.Errorf("snapshot: %w", err)
+	}
+	abi := i.state.Snapshot()
 	st := snapshot.State{
 		Globals: make(map[uint32][2]uint64),
 		Frames:  i.suspension.stack.AppendBinary(nil),
+		ABI:     abi.AppendBinary(nil),
 	}
-	abi := i.state.Snapshot()
-	st.ABI = abi.AppendBinary(nil)
 	if mem := i.module.Memory(); i.hasMemory {
+		// A view of the memory, not a copy: the instance does not run
+		// while suspended.
 		b, ok := mem.Read(0, mem.Size())
 		if !ok {
-			return nil, errors.New("reading the instance's memory")
+			return 0, errors.New("snapshot: reading the instance's memory")
 		}
 		st.Memory = b
 	}
-	t := i.moduleInfo.transformed
-	imported := uint32(t.NumImports(wasm.ExternGlobal))
-	for j, g := range t.Globals {
-		if !g.Type.Mutable {
-			continue
-		}
-		index := imported + uint32(j)
-		if !g.Type.Type.IsNum() {
-			return nil, fmt.Errorf("global %d holds a %v, which a snapshot cannot carry yet", index, g.Type.Type)
+	m := p.Module()
+	imported := uint32(m.NumImports(wasm.ExternGlobal))
+	for _, index := range p.MutableGlobals() {
+		if t := m.Globals[index-imported].Type.Type; !t.IsNum() {
+			return 0, fmt.Errorf("snapshot: global %d holds a %v, which a snapshot cannot carry yet", index, t)
 		}
 		global := i.module.ExportedGlobal(globalExportPrefix + strconv.Itoa(int(index)))
 		if global == nil {
-			return nil, fmt.Errorf("global %d is not exported to the host", index)
+			return 0, fmt.Errorf("snapshot: global %d is not exported to the host", index)
 		}
 		st.Globals[index] = [2]uint64{global.Get()}
 	}
-	return snapshot.Build(t, i.moduleInfo.hash, st)
+	return p.Write(w, i.hash, st)
 }
 
-// Resume compiles a snapshot and returns an instance that continues the
-// program when run. opts gives the new instance's streams; its arguments
-// and environment are those of the snapshot. The snapshot is checked
-// before anything of it runs (docs/SNAPSHOT.md); its memory must fit
+// Snapshot returns a suspended instance's snapshot: WriteSnapshot into
+// memory.
+func (i *Instance) Snapshot() ([]byte, error) {
+	var b bytes.Buffer
+	if p, err := i.moduleInfo.resumeProgram(); err == nil {
+		b.Grow(len(p.Binary()) + int(i.MemorySize()) + 1<<16)
+	}
+	if _, err := i.WriteSnapshot(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// resumeKey identifies a resume module in a runtime: the SHA-256 of its
+// binary and the memory cap it was compiled with.
+type resumeKey struct {
+	sum   [sha256.Size]byte
+	pages uint64
+}
+
+// resumeModule returns p's resume module compiled for memoryLimit: from
+// the runtime's own modules if it has compiled it before, else validated
+// and compiled (by the engine, from its compiled-code cache if that has
+// it) and kept.
+func (r *Runtime) resumeModule(ctx context.Context, p *snapshot.Program, memoryLimit uint64) (*Module, error) {
+	pages, err := capPages(memoryLimit)
+	if err != nil {
+		return nil, err
+	}
+	key := resumeKey{sha256.Sum256(p.Binary()), pages}
+	r.resumeMu.Lock()
+	mod := r.resumeModules[key]
+	r.resumeMu.Unlock()
+	if mod != nil {
+		return mod, nil
+	}
+	// What a snapshot says is as untrusted as a program: validate the
+	// code (only the code: the memory is not part of this module), and
+	// check that the host can reach every global it must set.
+	m := p.Module()
+	if err := wasm.Validate(m); err != nil {
+		return nil, &ModuleError{Reason: "snapshot: invalid module: " + err.Error(), Err: err}
+	}
+	if err := checkResumeExports(p); err != nil {
+		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
+	}
+	mod, err = r.compile(ctx, p.Binary(), memoryLimit, true)
+	if err != nil {
+		return nil, err
+	}
+	mod.transformed, mod.program = m, p
+	mod.programOnce.Do(func() {}) // program is set
+	r.resumeMu.Lock()
+	defer r.resumeMu.Unlock()
+	if kept := r.resumeModules[key]; kept != nil { // compiled meanwhile
+		mod.Close(ctx)
+		return kept, nil
+	}
+	r.resumeModules[key] = mod
+	return mod, nil
+}
+
+// checkResumeExports checks that a resume module exports every mutable
+// global it defines as gate_suspend.global.<index>, and the transform's
+// fuel global: Resume sets them all before any code runs.
+func checkResumeExports(p *snapshot.Program) error {
+	m := p.Module()
+	exports := make(map[string]wasm.Export, len(m.Exports))
+	for _, e := range m.Exports {
+		exports[e.Name] = e
+	}
+	for _, index := range p.MutableGlobals() {
+		e, ok := exports[globalExportPrefix+strconv.Itoa(int(index))]
+		if !ok || e.Kind != wasm.ExternGlobal || e.Index != index {
+			return fmt.Errorf("mutable global %d is not exported as %s%d", index, globalExportPrefix, index)
+		}
+	}
+	if _, ok := p.FuelIndex(); !ok {
+		return fmt.Errorf("the module exports no global %s", suspend.FuelExport)
+	}
+	return nil
+}
+
+// PrepareResume compiles, ahead of time, the module that resumes the
+// snapshots of m's program (m compiled by CompileSuspendable, in this
+// runtime or another), for Resume with the same memoryLimit: compiled
+// code is cached by what it is compiled from, and the memory cap is part
+// of that. With Config.CacheDir the code is kept on disk, where the first
+// Resume of another process, created with the same Config, finds it; it
+// is kept in this runtime until Close either way. Call it after writing a
+// snapshot, so that the program's resumption need not compile it.
+func (r *Runtime) PrepareResume(ctx context.Context, m *Module, memoryLimit uint64) error {
+	if m.transformed == nil {
+		return errors.New("prepare resume: the module was not compiled with CompileSuspendable")
+	}
+	p, err := m.resumeProgram()
+	if err != nil {
+		return fmt.Errorf("prepare resume: %w", err)
+	}
+	if _, err := r.resumeModule(ctx, p, memoryLimit); err != nil {
+		return fmt.Errorf("prepare resume: %w", err)
+	}
+	return nil
+}
+
+// PrepareResume is the runtime's PrepareResume of the instance's module.
+func (i *Instance) PrepareResume(ctx context.Context, memoryLimit uint64) error {
+	return i.runtime.PrepareResume(ctx, i.moduleInfo, memoryLimit)
+}
+
+// Resume returns an instance that continues the program of a snapshot
+// when run. opts gives the new instance's streams; its arguments and
+// environment are those of the snapshot. Its memory must fit
 // memoryLimit.
+//
+// The snapshot is not compiled as a module of its own: its program's
+// canonical resume module is (see snapshot.NewProgram), which is the same
+// for every snapshot of the program, so that compiled code is reused
+// (kept in the runtime, and in Config.CacheDir; see PrepareResume). Once
+// instantiated, its memory is grown to the snapshot's size, the
+// snapshot's pages are copied in, its mutable globals are set, and the
+// state is set to rewinding. Everything is checked before anything of the
+// snapshot runs (docs/SNAPSHOT.md).
 func (r *Runtime) Resume(ctx context.Context, binary []byte, memoryLimit uint64, opts Options) (*Instance, error) {
 	snap, err := snapshot.Parse(binary)
 	if err != nil {
@@ -285,23 +405,94 @@ func (r *Runtime) Resume(ctx context.Context, binary []byte, memoryLimit uint64,
 	if err != nil {
 		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
 	}
-	m, err := wasm.Decode(snap.Module)
-	if err == nil {
-		err = wasm.Validate(m) // a snapshot is as untrusted as a program
-	}
+	p, values, err := snap.Program()
 	if err != nil {
+		return nil, &ModuleError{Reason: err.Error(), Err: err}
+	}
+	if err := checkResumeGlobals(p); err != nil {
 		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
 	}
-	mod, err := r.compileTransformed(ctx, m, snap.ModuleHash, memoryLimit)
+	pages, err := capPages(memoryLimit)
+	if err != nil {
+		return nil, err
+	}
+	if uint64(snap.MemoryPages) > pages {
+		capErr := &wasm.MemoryCapError{MinPages: snap.MemoryPages, CapPages: uint32(pages)}
+		return nil, &ModuleError{Reason: "snapshot: " + capErr.Error(), Err: capErr}
+	}
+	// Parse has checked the memory against the module's maximum and
+	// the stored pages against the memory's size.
+	mod, err := r.resumeModule(ctx, p, memoryLimit)
 	if err != nil {
 		return nil, err
 	}
 	state, err := wasi.Restore(opts.wasiConfig(), abi)
 	if err != nil {
-		mod.Close(ctx)
 		return nil, &ModuleError{Reason: "snapshot: WASI state: " + err.Error(), Err: err}
 	}
-	return r.instantiate(ctx, mod, state, &suspension{rewinder: rewinder})
+	inst, err := r.instantiate(ctx, mod, state, &suspension{rewinder: rewinder})
+	if err != nil {
+		return nil, err
+	}
+	inst.hash = snap.ModuleHash
+	if err := inst.restore(p, snap, values); err != nil {
+		inst.Close(ctx)
+		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
+	}
+	return inst, nil
+}
+
+// checkResumeGlobals refuses a program with a mutable global that the
+// host cannot set: a reference, or a v128 (wazero's API sets 64 bits),
+// which WriteSnapshot does not write either.
+func checkResumeGlobals(p *snapshot.Program) error {
+	m := p.Module()
+	imported := uint32(m.NumImports(wasm.ExternGlobal))
+	for _, index := range p.MutableGlobals() {
+		if t := m.Globals[index-imported].Type.Type; !t.IsNum() {
+			return fmt.Errorf("global %d holds a %v, which a snapshot cannot carry yet", index, t)
+		}
+	}
+	return nil
+}
+
+// restore gives a fresh instance of a resume module the snapshot's memory
+// and globals, and makes it rewind when run. No code of it has run: the
+// resume module has no start function.
+func (i *Instance) restore(p *snapshot.Program, snap *snapshot.Snapshot, values map[uint32][2]uint64) error {
+	if snap.MemoryPages > 0 {
+		mem := i.module.Memory()
+		have := mem.Size() / wasm.PageSize // 0: the resume module's minimum
+		if have > snap.MemoryPages {
+			return fmt.Errorf("memory of %d pages is larger than the snapshot's %d", have, snap.MemoryPages)
+		}
+		if _, ok := mem.Grow(snap.MemoryPages - have); !ok {
+			return fmt.Errorf("growing memory from %d to %d pages failed", have, snap.MemoryPages)
+		}
+		for _, run := range snap.Memory {
+			if !mem.Write(run.Offset, run.Data) {
+				return fmt.Errorf("%d bytes of memory at %d are beyond its end", len(run.Data), run.Offset)
+			}
+		}
+	}
+	fuel, hasFuel := p.FuelIndex()
+	for _, index := range p.MutableGlobals() {
+		g, ok := i.module.ExportedGlobal(globalExportPrefix + strconv.Itoa(int(index))).(api.MutableGlobal)
+		if !ok {
+			return fmt.Errorf("mutable global %d is not exported to the host", index)
+		}
+		v := values[index][0]
+		switch {
+		case index == p.StateIndex():
+			v = suspend.StateRewinding
+		case hasFuel && index == fuel:
+			// Fuel is at most 0 while rewinding (docs/SUSPEND.md): the
+			// check sites passed on the way take their slow path.
+			v = 0
+		}
+		g.Set(v)
+	}
+	return nil
 }
 
 // SnapshotInfo is what InspectSnapshot finds in a snapshot.
@@ -339,9 +530,8 @@ func InspectSnapshot(binary []byte) (*SnapshotInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
-	m, err := wasm.Decode(snap.Module)
-	if err != nil {
-		return nil, fmt.Errorf("snapshot: %w", err)
+	if _, _, err := snap.Program(); err != nil {
+		return nil, err
 	}
 	info := &SnapshotInfo{
 		Version:      snap.Version,
@@ -352,10 +542,8 @@ func InspectSnapshot(binary []byte) (*SnapshotInfo, error) {
 		Monotonic:    time.Duration(abi.Monotonic),
 		PendingInput: len(abi.Stdin),
 	}
-	for _, d := range m.Data {
-		if d.Mode == wasm.Active {
-			info.MemoryStored += uint64(len(d.Init))
-		}
+	for _, run := range snap.Memory {
+		info.MemoryStored += uint64(len(run.Data))
 	}
 	for _, f := range stack.Frames {
 		info.Frames = append(info.Frames, FrameInfo{Function: f.Func, Point: f.Point, Values: len(f.Values)})

@@ -5,9 +5,14 @@
 // initializers, the transform's state global set to "rewinding", and
 // custom sections that hold the unwound frames and the ABI's state.
 //
+// A Program is the part that depends only on the program: its canonical
+// resume module, which a runtime compiles once and instantiates for every
+// snapshot of the program, copying the snapshot's memory and globals in,
+// instead of compiling each snapshot as a module of its own.
+//
 // It knows nothing of engines or of how the values were obtained. It must
 // not trust a snapshot: Parse checks the format version, every custom
-// section and the module's structure before anything of it is used, and
+// section and the memory's segments before anything of it is used, and
 // says what is wrong.
 package snapshot
 
@@ -17,12 +22,16 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"math"
 
 	"github.com/gate-wasm/gate/wasm"
 )
 
 // Version is the snapshot format version this package writes and reads.
-const Version = 1
+// Version 1 had a SHA-256 checksum; 2 has a CRC-32C, and the fuel global
+// starts at 0.
+const Version = 2
 
 // Custom section names.
 const (
@@ -62,150 +71,28 @@ type Header struct {
 	ModuleHash [sha256.Size]byte
 	// MemoryPages is the size of linear memory at suspension.
 	MemoryPages uint32
-	// Checksum is the SHA-256 of the snapshot up to the header, which is
-	// its last section: any change to a snapshot is detected.
-	Checksum [sha256.Size]byte
+	// Checksum is the CRC-32C (Castagnoli) of the snapshot up to the
+	// header, which is its last section: damage is detected (every
+	// change of up to 32 consecutive bits, and others with a chance of
+	// 1 in 2^32 of going unnoticed), forgery is not.
+	Checksum uint32
 }
 
 // Build returns the snapshot of a suspended instance of transformed (the
 // program after the suspendable transform; it is not modified), whose
-// original binary hashed to moduleHash.
+// original binary hashed to moduleHash. It is NewProgram and
+// Program.Write into memory.
 func Build(transformed *wasm.Module, moduleHash [sha256.Size]byte, st State) ([]byte, error) {
-	if len(st.Memory)%wasm.PageSize != 0 {
-		return nil, fmt.Errorf("memory of %d bytes is not a whole number of pages", len(st.Memory))
-	}
-	m := *transformed
-	// The start function ran when the program was first instantiated;
-	// resuming must not run it again.
-	m.HasStart, m.Start = false, 0
-	pages := uint32(len(st.Memory) / wasm.PageSize)
-	if err := setMemory(&m, pages, st.Memory); err != nil {
+	p, err := NewProgram(transformed)
+	if err != nil {
 		return nil, err
 	}
-	if err := setGlobals(&m, st.Globals); err != nil {
+	var b bytes.Buffer
+	b.Grow(len(p.binary) + len(st.Memory) + len(st.Frames) + len(st.ABI) + 4096)
+	if _, err := p.Write(&b, moduleHash, st); err != nil {
 		return nil, err
 	}
-	m.Customs = append(withoutOurs(m.Customs),
-		wasm.Custom{Name: sectionFrames, Data: st.Frames, After: wasm.SectionData},
-		wasm.Custom{Name: sectionABI, Data: st.ABI, After: wasm.SectionData},
-	)
-	for _, c := range m.Customs {
-		if c.After > wasm.SectionData {
-			// Encode writes these last: they would follow the header.
-			return nil, fmt.Errorf("custom section %q after the data count section", c.Name)
-		}
-	}
-	body := wasm.Encode(&m)
-	h := Header{Version: Version, ModuleHash: moduleHash, MemoryPages: pages, Checksum: sha256.Sum256(body)}
-	return append(body, headerSection(h.appendBinary(nil))...), nil
-}
-
-// headerSection encodes the header's custom section.
-func headerSection(data []byte) []byte {
-	payload := binary.AppendUvarint(nil, uint64(len(sectionHeader)))
-	payload = append(append(payload, sectionHeader...), data...)
-	section := binary.AppendUvarint([]byte{byte(wasm.SectionCustom)}, uint64(len(payload)))
-	return append(section, payload...)
-}
-
-// setMemory makes memory 0 start with the given content: its minimum
-// becomes pages, the module's active data segments become empty passive
-// ones (after instantiation an active segment is dropped, which an empty
-// passive one behaves like, and data indices stay the same), and each run
-// of non-zero pages becomes an active segment.
-func setMemory(m *wasm.Module, pages uint32, memory []byte) error {
-	if m.NumImports(wasm.ExternMemory) > 0 || len(m.Memories) != 1 {
-		if len(memory) == 0 && len(m.Memories) == 0 {
-			return nil
-		}
-		return errors.New("the program must define exactly one memory")
-	}
-	mems := append([]wasm.Limits(nil), m.Memories...)
-	mems[0].Min = pages
-	if mems[0].HasMax && mems[0].Max < pages {
-		return fmt.Errorf("memory of %d pages exceeds the module's maximum of %d", pages, mems[0].Max)
-	}
-	m.Memories = mems
-	data := make([]wasm.Data, 0, len(m.Data))
-	for _, d := range m.Data {
-		if d.Mode == wasm.Active {
-			d = wasm.Data{Mode: wasm.Passive, Flags: 1}
-		}
-		data = append(data, d)
-	}
-	for start := 0; start < len(memory); {
-		start = nextNonZeroPage(memory, start)
-		if start == len(memory) {
-			break
-		}
-		end := start + wasm.PageSize
-		for end < len(memory) && !zeroPage(memory[end:end+wasm.PageSize]) {
-			end += wasm.PageSize
-		}
-		data = append(data, wasm.Data{
-			Mode:   wasm.Active,
-			Offset: constExpr(wasm.I32, [2]uint64{uint64(start)}),
-			Init:   memory[start:end],
-		})
-		start = end
-	}
-	m.Data = data
-	if m.HasDataCount {
-		m.DataCount = uint32(len(data))
-	}
-	return nil
-}
-
-func nextNonZeroPage(memory []byte, from int) int {
-	for from < len(memory) && zeroPage(memory[from:from+wasm.PageSize]) {
-		from += wasm.PageSize
-	}
-	return from
-}
-
-func zeroPage(page []byte) bool {
-	for _, b := range page {
-		if b != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// setGlobals makes each mutable global the module defines start with its
-// value in values, which must hold all of them and no other, and sets the
-// transform's state global to rewinding.
-func setGlobals(m *wasm.Module, values map[uint32][2]uint64) error {
-	state, ok := exportedGlobal(m, StateGlobal)
-	if !ok {
-		return fmt.Errorf("the module exports no global %s: it has not been through the suspendable transform", StateGlobal)
-	}
-	imported := uint32(m.NumImports(wasm.ExternGlobal))
-	globals := append([]wasm.Global(nil), m.Globals...)
-	seen := 0
-	for i := range globals {
-		index := imported + uint32(i)
-		if !globals[i].Type.Mutable {
-			continue
-		}
-		v, ok := values[index]
-		if !ok {
-			return fmt.Errorf("no value for mutable global %d", index)
-		}
-		seen++
-		if index == state {
-			v = [2]uint64{StateRewinding}
-		}
-		if !globals[i].Type.Type.IsNum() && globals[i].Type.Type != wasm.V128 {
-			return fmt.Errorf("mutable global %d holds a reference (%v), which a snapshot cannot carry", index, globals[i].Type.Type)
-		}
-		globals[i].Init = constExpr(globals[i].Type.Type, v)
-	}
-	if seen != len(values) {
-		return fmt.Errorf("values for %d globals, the module defines %d mutable ones", len(values), seen)
-	}
-	m.Globals = globals
-	return nil
+	return b.Bytes(), nil
 }
 
 func exportedGlobal(m *wasm.Module, name string) (uint32, bool) {
@@ -236,88 +123,321 @@ func constExpr(t wasm.ValType, v [2]uint64) []byte {
 	return wasm.AppendInstr(b, &wasm.Instr{Op: wasm.OpEnd})
 }
 
-func withoutOurs(customs []wasm.Custom) []wasm.Custom {
-	var out []wasm.Custom
-	for _, c := range customs {
-		if c.Name != sectionHeader && c.Name != sectionFrames && c.Name != sectionABI {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 func (h *Header) appendBinary(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(h.Version))
 	b = append(b, h.ModuleHash[:]...)
 	b = binary.AppendUvarint(b, uint64(h.MemoryPages))
-	return append(b, h.Checksum[:]...)
+	return binary.LittleEndian.AppendUint32(b, h.Checksum)
 }
 
 // Snapshot is a parsed snapshot.
 type Snapshot struct {
 	Header
-	// Module is the snapshot as a module to instantiate: it resumes the
-	// program when its _start is called.
+	// Module is the whole snapshot, a module that resumes the program
+	// when instantiated and its _start called (docs/SNAPSHOT.md).
 	Module []byte
 	Frames []byte
 	ABI    []byte
+	// Memory is the content of linear memory that the snapshot stores,
+	// in runs of whole pages, in order of their offsets, which do not
+	// overlap; the rest of memory is zero. The runs' data are
+	// sub-slices of Module.
+	Memory []Run
+
+	sections []wasm.Section
+	// data is the index of the data section in sections, or -1;
+	// segments is the number of data segments before the runs (the
+	// program's, all passive), whose encoding ends at segmentsEnd in the
+	// data section's payload.
+	data        int
+	segments    uint32
+	segmentsEnd int
 }
 
-// Parse reads a snapshot. It checks that it is a module of this format's
-// version, with each of Gate's sections exactly once and a memory as
-// large as the header says; the frames and ABI state are left to their
-// packages' parsers, and the module to the runtime's compiler.
+// Run is a run of pages of memory that a snapshot stores.
+type Run struct {
+	Offset uint32 // in bytes, a multiple of the page size
+	Data   []byte // a whole number of pages
+}
+
+// Parse reads a snapshot. It walks the module's sections without decoding
+// them, and checks what makes it a snapshot of this format's version:
+// each of Gate's custom sections exactly once, the header last and its
+// checksum that of the rest, so that any damaged byte is refused before
+// anything else is read; the memory as large as the header says; the
+// data section made of passive segments followed by the runs of memory,
+// all within it. Nothing is copied: the frames, ABI state and memory runs
+// are sub-slices of binary. The frames and ABI state are left to their
+// packages' parsers, and the program to Snapshot.Program and the
+// runtime's compiler.
 func Parse(binary []byte) (*Snapshot, error) {
-	m, err := wasm.Decode(binary)
+	sections, err := wasm.ReadSections(binary)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
-	s := &Snapshot{Module: binary}
+	s := &Snapshot{Module: binary, sections: sections, data: -1}
 	found := map[string]int{}
-	for _, c := range m.Customs {
-		switch c.Name {
-		case sectionHeader:
-			s.Header, err = parseHeader(c.Data)
-		case sectionFrames:
-			s.Frames = c.Data
-		case sectionABI:
-			s.ABI = c.Data
+	header := -1
+	var headerData []byte
+	for i, sec := range sections {
+		switch sec.ID {
+		case wasm.SectionData:
+			s.data = i
+			continue
+		case wasm.SectionCustom:
 		default:
 			continue
 		}
-		found[c.Name]++
+		name, data, err := customSection(sec)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot: %w", err)
 		}
+		switch name {
+		case sectionHeader:
+			header, headerData = i, data
+		case sectionFrames:
+			s.Frames = data
+		case sectionABI:
+			s.ABI = data
+		default:
+			continue
+		}
+		found[name]++
 	}
 	for _, name := range []string{sectionHeader, sectionFrames, sectionABI} {
 		if found[name] != 1 {
 			return nil, fmt.Errorf("snapshot: %d custom sections %q, want 1 (is this a snapshot?)", found[name], name)
 		}
 	}
-	if err := s.verify(binary); err != nil {
-		return nil, err
+	if header != len(sections)-1 {
+		return nil, errors.New("snapshot: the header is not the last section")
 	}
-	if len(m.Memories) != 1 || m.Memories[0].Min != s.MemoryPages {
+	if s.Header, err = parseHeader(headerData); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	if crc32.Checksum(binary[:sections[header].Start], castagnoli) != s.Checksum {
+		return nil, errors.New("snapshot: checksum mismatch: the file has been changed or damaged")
+	}
+	limits, hasMemory, err := wasm.Memory(binary)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	switch {
+	case !hasMemory && s.MemoryPages > 0, hasMemory && limits.Min != s.MemoryPages:
 		return nil, fmt.Errorf("snapshot: header says %d pages of memory, the module does not declare them", s.MemoryPages)
+	case limits.HasMax && limits.Max < limits.Min:
+		return nil, fmt.Errorf("snapshot: memory of %d pages exceeds the module's maximum of %d", limits.Min, limits.Max)
 	}
-	if _, ok := exportedGlobal(m, StateGlobal); !ok {
-		return nil, fmt.Errorf("snapshot: the module exports no global %s", StateGlobal)
+	if s.data >= 0 {
+		if err := s.parseData(sections[s.data]); err != nil {
+			return nil, fmt.Errorf("snapshot: data section: %w", err)
+		}
+	}
+	for _, sec := range sections {
+		if sec.ID != wasm.SectionDataCount {
+			continue
+		}
+		n, k, err := readU32(sec.Payload)
+		if err != nil || k != len(sec.Payload) || uint64(n) != uint64(s.segments)+uint64(len(s.Memory)) {
+			return nil, fmt.Errorf("snapshot: the data count section does not count the %d data segments", uint64(s.segments)+uint64(len(s.Memory)))
+		}
 	}
 	return s, nil
 }
 
-// verify checks that the header is the last section and that the
-// checksum it holds is that of everything before it.
-func (s *Snapshot) verify(binary []byte) error {
-	header := headerSection(s.Header.appendBinary(nil))
-	if !bytes.HasSuffix(binary, header) {
-		return errors.New("snapshot: the header is not the last section")
+// customSection splits a custom section into its name and data.
+func customSection(sec wasm.Section) (string, []byte, error) {
+	n, k, err := readU32(sec.Payload)
+	if err != nil || uint64(len(sec.Payload)-k) < uint64(n) {
+		return "", nil, fmt.Errorf("custom section at byte %d: malformed name", sec.Start)
 	}
-	if sha256.Sum256(binary[:len(binary)-len(header)]) != s.Checksum {
-		return errors.New("snapshot: checksum mismatch: the file has been changed or damaged")
+	return string(sec.Payload[k : k+int(n)]), sec.Payload[k+int(n):], nil
+}
+
+// parseData reads the data section: first the program's segments, all
+// passive, then the memory's runs, each an active segment of memory 0 at
+// "i32.const offset", both offset and size whole pages, in increasing
+// order, within the memory.
+func (s *Snapshot) parseData(sec wasm.Section) error {
+	b := sec.Payload
+	count, off, err := readU32(b)
+	if err != nil {
+		return fmt.Errorf("segment count: %w", err)
+	}
+	// Each segment takes at least 3 bytes: no count can make the runs
+	// take more memory than the section's size suggests.
+	if uint64(count) > uint64(len(b)-off)/3+1 {
+		return fmt.Errorf("%d segments in %d bytes", count, len(b)-off)
+	}
+	memSize := uint64(s.MemoryPages) * wasm.PageSize
+	next := uint64(0) // the lowest offset the next run may have
+	s.segmentsEnd = off
+	for i := uint32(0); i < count; i++ {
+		flags, k, err := readU32(b[off:])
+		if err != nil {
+			return fmt.Errorf("segment %d: flags: %w", i, err)
+		}
+		off += k
+		var offset uint32
+		switch flags {
+		case 1: // passive
+			if len(s.Memory) > 0 {
+				return fmt.Errorf("segment %d: a passive segment after the memory's segments", i)
+			}
+		case 0:
+			if offset, k, err = i32Offset(b[off:]); err != nil {
+				return fmt.Errorf("segment %d: %w", i, err)
+			}
+			off += k
+		default:
+			return fmt.Errorf("segment %d: flags %d: a snapshot's memory is data segments of memory 0 with flags 0", i, flags)
+		}
+		size, k, err := readU32(b[off:])
+		if err != nil || uint64(size) > uint64(len(b)-off-k) {
+			return fmt.Errorf("segment %d: size exceeds the section", i)
+		}
+		off += k
+		data := b[off : off+int(size)]
+		off += int(size)
+		if flags == 1 {
+			s.segments++
+			s.segmentsEnd = off
+			continue
+		}
+		switch end := uint64(offset) + uint64(size); {
+		case offset%wasm.PageSize != 0 || size%wasm.PageSize != 0 || size == 0:
+			return fmt.Errorf("segment %d: memory at byte %d, %d bytes: not whole pages", i, offset, size)
+		case uint64(offset) < next:
+			return fmt.Errorf("segment %d: memory at byte %d overlaps or precedes the segment before", i, offset)
+		case end > memSize:
+			return fmt.Errorf("segment %d: memory at bytes %d to %d, beyond the memory's %d bytes", i, offset, end, memSize)
+		default:
+			next = end
+		}
+		s.Memory = append(s.Memory, Run{Offset: offset, Data: data})
+	}
+	if off != len(b) {
+		return fmt.Errorf("%d bytes after the last segment", len(b)-off)
 	}
 	return nil
+}
+
+// i32Offset reads the constant expression "i32.const offset; end".
+func i32Offset(b []byte) (uint32, int, error) {
+	if len(b) == 0 || b[0] != byte(wasm.OpI32Const) {
+		return 0, 0, errors.New("offset is not i32.const")
+	}
+	v, k := readS32(b[1:])
+	if k <= 0 || len(b) < 2+k || b[1+k] != byte(wasm.OpEnd) {
+		return 0, 0, errors.New("offset is not i32.const")
+	}
+	return uint32(v), 2 + k, nil
+}
+
+// readS32 reads a signed LEB128 integer of at most 32 bits, and returns
+// its size, or 0 if it is malformed or truncated.
+func readS32(b []byte) (int32, int) {
+	var v int64
+	for i := 0; i < 5 && i < len(b); i++ {
+		v |= int64(b[i]&0x7f) << (7 * i)
+		if b[i]&0x80 != 0 {
+			continue
+		}
+		if shift := 7 * (i + 1); shift < 64 && b[i]&0x40 != 0 {
+			v |= -1 << shift // sign extension
+		}
+		if v < math.MinInt32 || v > math.MaxInt32 {
+			return 0, 0
+		}
+		return int32(v), i + 1
+	}
+	return 0, 0
+}
+
+// readU32 reads an unsigned LEB128 integer of at most 32 bits.
+func readU32(b []byte) (uint32, int, error) {
+	v, k := binary.Uvarint(b)
+	if k <= 0 || k > 5 || v > math.MaxUint32 {
+		return 0, 0, errors.New("bad or truncated integer")
+	}
+	return uint32(v), k, nil
+}
+
+// Program returns the program of the snapshot in the form of NewProgram,
+// and the values of its mutable globals at suspension, by index. It
+// decodes the module without the memory's segments (nothing of the size
+// of the memory is read or copied), and checks that every mutable global
+// is initialized with a constant of its type. The module is not
+// validated: that is the compiler's part.
+func (s *Snapshot) Program() (*Program, map[uint32][2]uint64, error) {
+	size := 8
+	for _, sec := range s.sections {
+		if sec.ID != wasm.SectionData {
+			size += sec.Offset + len(sec.Payload) - sec.Start
+		}
+	}
+	b := make([]byte, 0, size+s.segmentsEnd)
+	b = append(append(b, wasm.Magic...), wasm.Version...)
+	for _, sec := range s.sections {
+		switch sec.ID {
+		case wasm.SectionCustom:
+			if name, _, _ := customSection(sec); ours(name) {
+				continue
+			}
+		case wasm.SectionData:
+			// The program's segments only: the count, then their
+			// bytes as they are.
+			_, k, _ := readU32(sec.Payload)
+			payload := binary.AppendUvarint(nil, uint64(s.segments))
+			payload = append(payload, sec.Payload[k:s.segmentsEnd]...)
+			b = binary.AppendUvarint(append(b, byte(wasm.SectionData)), uint64(len(payload)))
+			b = append(b, payload...)
+			continue
+		case wasm.SectionDataCount:
+			payload := binary.AppendUvarint(nil, uint64(s.segments))
+			b = binary.AppendUvarint(append(b, byte(wasm.SectionDataCount)), uint64(len(payload)))
+			b = append(b, payload...)
+			continue
+		}
+		b = append(b, s.Module[sec.Start:sec.Offset+len(sec.Payload)]...)
+	}
+	m, err := wasm.Decode(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot: %w", err)
+	}
+	values := make(map[uint32][2]uint64)
+	imported := uint32(m.NumImports(wasm.ExternGlobal))
+	for i, g := range m.Globals {
+		if !g.Type.Mutable {
+			continue
+		}
+		index := imported + uint32(i)
+		v, err := constValue(g)
+		if err != nil {
+			return nil, nil, fmt.Errorf("snapshot: mutable global %d: %w", index, err)
+		}
+		values[index] = v
+	}
+	p, err := NewProgram(m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot: %w", err)
+	}
+	return p, values, nil
+}
+
+// constValue returns the value of a global initialized with "T.const v;
+// end" of its own type T.
+func constValue(g wasm.Global) ([2]uint64, error) {
+	if g.Type.Type.IsRef() {
+		return [2]uint64{}, fmt.Errorf("holds a reference (%v), which a snapshot cannot carry", g.Type.Type)
+	}
+	want := map[wasm.ValType]wasm.Opcode{wasm.I32: wasm.OpI32Const, wasm.I64: wasm.OpI64Const,
+		wasm.F32: wasm.OpF32Const, wasm.F64: wasm.OpF64Const, wasm.V128: wasm.OpV128Const}[g.Type.Type]
+	instrs, err := wasm.DecodeBody(g.Init)
+	if err != nil || len(instrs) != 2 || instrs[0].Op != want || instrs[1].Op != wasm.OpEnd {
+		return [2]uint64{}, fmt.Errorf("its initializer is not a %v constant", g.Type.Type)
+	}
+	return [2]uint64{instrs[0].Imm, instrs[0].Imm2}, nil
 }
 
 func parseHeader(data []byte) (Header, error) {
@@ -342,9 +462,9 @@ func parseHeader(data []byte) (Header, error) {
 	}
 	h.MemoryPages = uint32(pages)
 	data = data[n:]
-	if len(data) != sha256.Size {
-		return h, fmt.Errorf("snapshot header: %d bytes of checksum, want %d", len(data), sha256.Size)
+	if len(data) != 4 {
+		return h, fmt.Errorf("snapshot header: %d bytes of checksum, want 4", len(data))
 	}
-	copy(h.Checksum[:], data)
+	h.Checksum = binary.LittleEndian.Uint32(data)
 	return h, nil
 }

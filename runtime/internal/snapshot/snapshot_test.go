@@ -188,7 +188,8 @@ func TestParseRefuses(t *testing.T) {
 		return wasm.Encode(&m2)
 	}
 	cases := map[string][]byte{
-		"version 2":        spoilHeader(func(h []byte) []byte { h[0] = 2; return h }),
+		"version 1":        spoilHeader(func(h []byte) []byte { h[0] = 1; return h }),
+		"version 3":        spoilHeader(func(h []byte) []byte { h[0] = 3; return h }),
 		"wrong page count": spoilHeader(func(h []byte) []byte { h[1+32] = 7; return h }),
 		"trailing bytes":   spoilHeader(func(h []byte) []byte { return append(h, 0) }),
 		"short hash":       spoilHeader(func(h []byte) []byte { return h[:10] }),
