@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,15 +126,25 @@ type transformResult struct {
 // memResult is the suspend and resume measurements of the mem program
 // with one amount of memory filled.
 type memResult struct {
-	mib                    int
-	memSize, snapSize      int64
-	suspend, resume        []time.Duration // request to fsync'd file; file read to first output
-	unwind, build, write   []time.Duration // parts of suspend
+	mib               int
+	memSize, snapSize int64
+	// Suspend: from the request to the snapshot in the page cache
+	// (unwind + written), and to the snapshot durable (+ fsync).
+	suspend, durable []time.Duration
+	unwind, written  []time.Duration // parts of suspend: Run returning; WriteSnapshot to the file
+	fsync            []time.Duration
+	encode           []time.Duration // WriteSnapshot to io.Discard: the encoding alone
+	// Resume in a fresh runtime whose cache directory holds what the
+	// program's run compiled and prepared: from reading the file to the
+	// program's first output.
+	resume                 []time.Duration
 	read, resumeCall, wait []time.Duration // parts of resume
-	// compile is a cold runtime.CompileSuspendable of the program
-	// itself in a fresh runtime: how much of Resume compiling the code
-	// would take without the memory.
-	compile []time.Duration
+	// cold is the same resume in a fresh runtime with an empty cache
+	// directory: the resume module compiled from scratch.
+	cold, coldCall []time.Duration
+	// prepare is PrepareResume in the program's runtime after its first
+	// snapshot, which compiles the resume module into the cache.
+	prepare time.Duration
 }
 
 type suspendResults struct {
@@ -313,14 +324,20 @@ func (w *tickWriter) firstWrite() time.Time {
 }
 
 // memBenchmark suspends the mem program with mib MiB filled, runs times,
-// and resumes each snapshot in a fresh runtime.
+// and resumes each snapshot in a fresh runtime, as gate run --snapshot
+// and gate resume would: the program's runtime and every resuming runtime
+// share a compiled-code cache directory, into which the program's runtime
+// compiles the resume module after the first snapshot (PrepareResume).
+// Each snapshot is also resumed with an empty cache directory (cold).
 func memBenchmark(tmp, memWasm string, mib, runs int) (*memResult, error) {
 	ctx := context.Background()
 	binary, err := os.ReadFile(memWasm)
 	if err != nil {
 		return nil, err
 	}
-	rt, err := runtime.New(ctx, runtime.Config{})
+	cacheDir := filepath.Join(tmp, fmt.Sprintf("cache-mem-%d", mib))
+	cfg := runtime.Config{CacheDir: cacheDir}
+	rt, err := runtime.New(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -331,20 +348,6 @@ func memBenchmark(tmp, memWasm string, mib, runs int) (*memResult, error) {
 	}
 	defer m.Close(ctx)
 	r := &memResult{mib: mib}
-	for range 3 {
-		rt3, err := runtime.New(ctx, runtime.Config{})
-		if err != nil {
-			return nil, err
-		}
-		t0 := time.Now()
-		m3, err := rt3.CompileSuspendable(ctx, binary, 0)
-		if err != nil {
-			return nil, err
-		}
-		r.compile = append(r.compile, time.Since(t0))
-		m3.Close(ctx)
-		rt3.Close(ctx)
-	}
 	file := filepath.Join(tmp, fmt.Sprintf("mem-%d.snapshot", mib))
 	args := []string{"mem", strconv.Itoa(mib), "1000000"}
 	for i := range runs {
@@ -368,85 +371,118 @@ func memBenchmark(tmp, memWasm string, mib, runs int) (*memResult, error) {
 		// Suspend at varying moments of the loop.
 		time.Sleep(time.Duration(5+7*i%20) * time.Millisecond)
 		goruntime.GC() // the collector's work from the run should not count
+		f, err := os.Create(file)
+		if err != nil {
+			return nil, err
+		}
 		t0 := time.Now()
 		inst.Suspend()
 		if err := <-done; !errors.Is(err, runtime.ErrSuspended) {
+			f.Close()
 			return nil, fmt.Errorf("run returned %v, not ErrSuspended", err)
 		}
 		t1 := time.Now()
-		snap, err := inst.Snapshot()
+		n, err := inst.WriteSnapshot(f)
 		if err != nil {
+			f.Close()
 			return nil, err
 		}
 		t2 := time.Now()
-		if err := writeSynced(file, snap); err != nil {
-			return nil, err
-		}
+		err = f.Sync()
 		t3 := time.Now()
-		r.memSize, r.snapSize = int64(inst.MemorySize()), int64(len(snap))
-		inst.Close(ctx)
-		r.unwind, r.build, r.write = append(r.unwind, t1.Sub(t0)), append(r.build, t2.Sub(t1)), append(r.write, t3.Sub(t2))
-		r.suspend = append(r.suspend, t3.Sub(t0))
-		snap = nil
-
-		// Resume in a fresh runtime, as gate resume would.
-		rt2, err := runtime.New(ctx, runtime.Config{})
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			return nil, err
 		}
-		goruntime.GC()
-		w2 := newTickWriter()
+		// The encoding alone, once more, to nowhere.
 		t4 := time.Now()
-		b, err := os.ReadFile(file)
-		if err != nil {
+		if _, err := inst.WriteSnapshot(io.Discard); err != nil {
 			return nil, err
 		}
-		t5 := time.Now()
-		inst2, err := rt2.Resume(ctx, b, 0, runtime.Options{Stdout: w2})
-		if err != nil {
-			return nil, err
+		r.encode = append(r.encode, time.Since(t4))
+		if i == 0 {
+			// What gate run would do after writing its snapshot.
+			t := time.Now()
+			if err := inst.PrepareResume(ctx, 0); err != nil {
+				return nil, err
+			}
+			r.prepare = time.Since(t)
 		}
-		t6 := time.Now()
-		done2 := make(chan error, 1)
-		go func() {
-			_, err := inst2.Run(ctx, 0)
-			done2 <- err
-		}()
-		select {
-		case <-w2.ticked:
-		case err := <-done2:
-			return nil, fmt.Errorf("resumed program ended without output: %v", err)
-		case <-time.After(time.Minute):
-			return nil, errors.New("no output within a minute of resuming")
+		r.memSize, r.snapSize = int64(inst.MemorySize()), n
+		inst.Close(ctx)
+		r.unwind, r.written, r.fsync = append(r.unwind, t1.Sub(t0)), append(r.written, t2.Sub(t1)), append(r.fsync, t3.Sub(t2))
+		r.suspend, r.durable = append(r.suspend, t2.Sub(t0)), append(r.durable, t3.Sub(t0))
+
+		// Resume in a fresh runtime, as gate resume would, with the
+		// cache directory, then cold.
+		for _, cold := range []bool{false, true} {
+			c := cfg
+			if cold {
+				c.CacheDir = filepath.Join(tmp, fmt.Sprintf("cache-cold-%d-%d", mib, i))
+			}
+			total, read, call, wait, err := resumeOnce(ctx, c, file)
+			if err != nil {
+				return nil, err
+			}
+			if cold {
+				r.cold, r.coldCall = append(r.cold, total), append(r.coldCall, call)
+				os.RemoveAll(c.CacheDir)
+				continue
+			}
+			r.resume = append(r.resume, total)
+			r.read, r.resumeCall, r.wait = append(r.read, read), append(r.resumeCall, call), append(r.wait, wait)
 		}
-		t7 := w2.firstWrite()
-		inst2.Suspend()
-		if err := <-done2; !errors.Is(err, runtime.ErrSuspended) {
-			return nil, fmt.Errorf("resumed run returned %v, not ErrSuspended", err)
-		}
-		inst2.Close(ctx)
-		rt2.Close(ctx)
-		r.read, r.resumeCall, r.wait = append(r.read, t5.Sub(t4)), append(r.resumeCall, t6.Sub(t5)), append(r.wait, t7.Sub(t6))
-		r.resume = append(r.resume, t7.Sub(t4))
 	}
 	return r, nil
 }
 
-// writeSynced writes b to a new file at path and fsyncs it.
-func writeSynced(path string, b []byte) error {
-	f, err := os.Create(path)
+// resumeOnce resumes the snapshot in file in a fresh runtime with cfg
+// (created before the clock starts), runs it until its first output and
+// suspends it again. It returns the time from reading the file to that
+// output, and its parts: os.ReadFile, Runtime.Resume, Run to the output.
+func resumeOnce(ctx context.Context, cfg runtime.Config, file string) (total, read, call, wait time.Duration, err error) {
+	rt, err := runtime.New(ctx, cfg)
 	if err != nil {
-		return err
+		return
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
+	defer rt.Close(ctx)
+	goruntime.GC()
+	w := newTickWriter()
+	t0 := time.Now()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	t1 := time.Now()
+	inst, err := rt.Resume(ctx, b, 0, runtime.Options{Stdout: w})
+	if err != nil {
+		return
 	}
-	return f.Close()
+	defer inst.Close(ctx)
+	t2 := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, err := inst.Run(ctx, 0)
+		done <- err
+	}()
+	select {
+	case <-w.ticked:
+	case err = <-done:
+		err = fmt.Errorf("resumed program ended without output: %v", err)
+		return
+	case <-time.After(time.Minute):
+		err = errors.New("no output within a minute of resuming")
+		return
+	}
+	t3 := w.firstWrite()
+	inst.Suspend()
+	if err = <-done; !errors.Is(err, runtime.ErrSuspended) {
+		err = fmt.Errorf("resumed run returned %v, not ErrSuspended", err)
+		return
+	}
+	return t3.Sub(t0), t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), nil
 }
 
 func loadAverage() string {
@@ -504,19 +540,28 @@ func reportSuspend(r *suspendResults, n int) string {
 
 	fmt.Fprintf(&w, "\n#### Suspend and resume latency, snapshot size\n\n")
 	fmt.Fprintf(&w, "`%s MIB`: fills MIB MiB with non-zero data, then reads it in 64 KiB chunks, printing a flushed line per chunk. "+
-		"Suspend: from `Instance.Suspend` (at a varying moment of the loop) to the snapshot written to a file and fsync'd: the unwind (until `Run` returns `ErrSuspended`), `Instance.Snapshot`, write + fsync. "+
-		"Resume: in a fresh `runtime.New`, from reading the file to the program's first output: `os.ReadFile`, `Runtime.Resume` (parse, compile the snapshot module, instantiate), then `Run` until its first write. "+
+		"Suspend: from `Instance.Suspend` (at a varying moment of the loop) to the snapshot written to a new file by `Instance.WriteSnapshot` "+
+		"(in the page cache), and to the file fsync'd (durable); the parts: the unwind (until `Run` returns `ErrSuspended`), `WriteSnapshot` to the file, fsync; "+
+		"and, after it, `WriteSnapshot` to `io.Discard`: the encoding alone. "+
+		"Resume: in a fresh `runtime.New` whose `CacheDir` is the one the program ran with, into which `PrepareResume` compiled the resume module after the first snapshot "+
+		"(as `gate run --snapshot` then `gate resume` with the default cache directory would), "+
+		"from reading the file to the program's first output: `os.ReadFile`, `Runtime.Resume` (parse, check, instantiate the compiled resume module, copy the memory in), then `Run` until its first write. "+
+		"Cold: the same in a fresh runtime with an empty cache directory (the resume module compiled from scratch). "+
 		"p50 (min–max) over %d runs each.\n\n", memSource, max(n, 7))
-	fmt.Fprintf(&w, "| In use | Memory | Snapshot | Suspend p50 | unwind, snapshot, write+fsync (p50) | Resume p50 | read, Resume, to 1st output (p50) | cold CompileSuspendable of the program (p50 of 3) |\n|---|---|---|---|---|---|---|---|\n")
-	for _, m := range r.mems {
-		fmt.Fprintf(&w, "| %d MiB | %s | %s | **%s** (%s–%s) | %s, %s, %s | **%s** (%s–%s) | %s, %s, %s | %s |\n",
-			m.mib, formatBytes(m.memSize), formatBytes(m.snapSize),
-			formatDuration(median(m.suspend)), formatDuration(slices.Min(m.suspend)), formatDuration(slices.Max(m.suspend)),
-			formatDuration(median(m.unwind)), formatDuration(median(m.build)), formatDuration(median(m.write)),
-			formatDuration(median(m.resume)), formatDuration(slices.Min(m.resume)), formatDuration(slices.Max(m.resume)),
-			formatDuration(median(m.read)), formatDuration(median(m.resumeCall)), formatDuration(median(m.wait)),
-			formatDuration(median(m.compile)))
+	fmt.Fprintf(&w, "| In use | Memory | Snapshot | Suspend p50, to page cache | to disk (fsync) p50 | unwind, WriteSnapshot, fsync (p50) | encoding alone (p50) | Resume p50, warm cache | read, Resume, to 1st output (p50) | Resume p50, cold | PrepareResume |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	span := func(ds []time.Duration) string {
+		return fmt.Sprintf("**%s** (%s–%s)", formatDuration(median(ds)), formatDuration(slices.Min(ds)), formatDuration(slices.Max(ds)))
 	}
-	fmt.Fprintf(&w, "\n(targets at 64 MiB: suspend and resume each at most 50 ms. The last column is not part of the resume: it compiles the program, not the snapshot, in another fresh runtime, to show what compiling the code alone costs.)\n")
+	for _, m := range r.mems {
+		fmt.Fprintf(&w, "| %d MiB | %s | %s | %s | %s | %s, %s, %s | %s | %s | %s, %s, %s | %s | %s |\n",
+			m.mib, formatBytes(m.memSize), formatBytes(m.snapSize),
+			span(m.suspend), span(m.durable),
+			formatDuration(median(m.unwind)), formatDuration(median(m.written)), formatDuration(median(m.fsync)),
+			formatDuration(median(m.encode)),
+			span(m.resume),
+			formatDuration(median(m.read)), formatDuration(median(m.resumeCall)), formatDuration(median(m.wait)),
+			span(m.cold), formatDuration(m.prepare))
+	}
+	fmt.Fprintf(&w, "\n(targets at 64 MiB: suspend and resume each at most 50 ms.)\n")
 	return w.String()
 }
