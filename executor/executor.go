@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -103,11 +104,12 @@ func New(ctx context.Context, cfg Config) (*Executor, error) {
 	return e, nil
 }
 
-// PID is the host pid of the current executor process, 0 if none runs.
+// PID is the host pid of the current executor process, 0 if none runs
+// (the next request starts one).
 func (e *Executor) PID() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.proc == nil {
+	if e.proc == nil || e.proc.stopping.Load() {
 		return 0
 	}
 	return e.proc.cmd.Process.Pid
@@ -157,12 +159,11 @@ func (e *Executor) process(ctx context.Context) (*process, error) {
 		return nil, errors.New("executor closed")
 	}
 	if e.proc != nil {
-		select {
-		case <-e.proc.dead:
-			e.proc = nil
-		default:
+		if !e.proc.stopping.Load() {
 			return e.proc, nil
 		}
+		// Dead or dying: its reading loop fails what it held.
+		e.proc = nil
 	}
 	p, err := start(ctx, e.cfg, e.log)
 	if err != nil {
@@ -192,6 +193,9 @@ type process struct {
 	tail      []string
 	dead      chan struct{}
 	stopOnce  sync.Once
+	// stopping is set once the process is being stopped or has ended:
+	// no new request goes to it.
+	stopping atomic.Bool
 }
 
 func start(ctx context.Context, cfg Config, log *slog.Logger) (*process, error) {
@@ -311,6 +315,7 @@ func (p *process) read(ready chan<- error, logDone <-chan struct{}) {
 		}
 	}
 	reason := p.deathReason(err, waitErr)
+	p.stopping.Store(true)
 	p.log.Debug("executor ended", "reason", reason)
 	p.mu.Lock()
 	p.failure = reason
@@ -392,6 +397,7 @@ func lastMeaningful(tail []string) string {
 
 // stop kills the process, once, recording why.
 func (p *process) stop(why error) {
+	p.stopping.Store(true)
 	p.stopOnce.Do(func() {
 		p.mu.Lock()
 		if p.failure == nil {
@@ -492,6 +498,8 @@ func errorOf(r proto.Result) (uint32, error) {
 		return 0, &runtime.ModuleError{Reason: r.Reason}
 	case proto.Killed:
 		return 0, ErrKilled
+	case proto.Abandoned:
+		return 0, fmt.Errorf("%w (%s; its executor was replaced)", ErrKilled, r.Reason)
 	}
 	return 0, errors.New(r.Reason)
 }

@@ -172,6 +172,16 @@ func TestOutsideView(t *testing.T) {
 		}
 	}
 
+	t.Run("environment", func(t *testing.T) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if env := strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00"); len(env) != 1 || !strings.HasPrefix(env[0], "GODEBUG=asyncpreemptoff=1,") {
+			t.Errorf("its environment is %q; want only its GODEBUG", env)
+		}
+	})
+
 	t.Run("namespaces", func(t *testing.T) {
 		kinds := []string{"pid", "net", "mnt", "ipc", "uts"}
 		if os.Getuid() != 0 {
@@ -536,5 +546,46 @@ func TestStartFunctionReads(t *testing.T) {
 	}
 	if ex.PID() != pid {
 		t.Errorf("the executor was replaced (%d, then %d): it died", pid, ex.PID())
+	}
+}
+
+// TestKill kills running instances: one in interruptible code, which
+// stops, and one in code without stop checks, which does not (the
+// runtime abandons it after 100 ms, still running): both end with
+// ErrKilled; the first executor goes on, the second is replaced, since
+// the abandoned program would stall it at its next garbage collection.
+func TestKill(t *testing.T) {
+	ex := newExecutor(t, gateBinary)
+	spin := testprog.C(t, "internal/testprog/src/c/spin.c")
+	for _, interruptible := range []bool{true, false} {
+		m := compile(t, ex, spin, executor.CompileOptions{Interruptible: interruptible})
+		inst, err := ex.Instantiate(context.Background(), m, executor.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := inst.Run(context.Background(), 0)
+			done <- err
+		}()
+		time.Sleep(100 * time.Millisecond)
+		pid := ex.PID()
+		inst.Kill()
+		select {
+		case err := <-done:
+			if !errors.Is(err, executor.ErrKilled) {
+				t.Errorf("interruptible %v: Run returned %v, want ErrKilled", interruptible, err)
+			}
+			if replaced := ex.PID() != pid; replaced == interruptible {
+				t.Errorf("interruptible %v: executor replaced: %v (%v)", interruptible, replaced, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("interruptible %v: still running 30 s after Kill", interruptible)
+		}
+		inst.Close(context.Background())
+	}
+	hello := compile(t, ex, testprog.C(t, "examples/c/hello.c"), executor.CompileOptions{})
+	if _, out, _, err := run(t, ex, hello, "", "after"); err != nil || out != "Hello, after!\n" {
+		t.Errorf("afterwards: %q, %v", out, err)
 	}
 }

@@ -275,6 +275,11 @@ func (i *Instance) dispatch(f proto.Frame) error {
 		}
 		i.exit = &r
 		i.cond.Signal()
+		if r.Kind == proto.Abandoned {
+			// Its other instances would stall at its next garbage
+			// collection: replace it now, and say why.
+			i.proc.stop(errors.New("replaced: a killed program did not stop and would hold up its garbage collector"))
+		}
 	case proto.Chunk:
 		if i.snapC == nil || len(i.snap)+len(f.Payload) > i.maxSnapshot {
 			return fmt.Errorf("%w: snapshot data not asked for, or more than %d bytes", proto.ErrProtocol, i.maxSnapshot)
@@ -377,6 +382,9 @@ func (i *Instance) crashed(err error) {
 		i.crash = err
 	}
 	if i.result == nil {
+		// An exit received before the crash still says how the run
+		// ended (output after it in the queue may be lost).
+		i.result = i.exit
 		select {
 		case <-i.done:
 		default:

@@ -101,6 +101,8 @@ type instance struct {
 	stdout *output
 	stderr *output
 	cancel context.CancelCauseFunc
+	// killedAt is when Kill came.
+	killedAt time.Time
 	// state guards against out-of-order requests: created, running,
 	// ended.
 	state int
@@ -111,6 +113,10 @@ const (
 	running
 	ended
 )
+
+// abandonAfter is how long runtime.Instance.Run waits for a program to
+// stop before it abandons it.
+const abandonAfter = 100 * time.Millisecond
 
 // errKilled is the cause of a run's context when the parent kills it.
 var errKilled = errors.New("killed")
@@ -257,7 +263,8 @@ func (s *server) handle(f proto.Frame) error {
 		if err != nil {
 			return err
 		}
-		if inst.cancel != nil {
+		if inst.cancel != nil && inst.killedAt.IsZero() {
+			inst.killedAt = time.Now()
 			inst.cancel(errKilled)
 		}
 	case proto.Close:
@@ -396,14 +403,21 @@ func (s *server) run(inst *instance, ctx context.Context, timeout time.Duration)
 	inst.cancel(nil)
 	s.mu.Lock()
 	inst.state = ended
+	killedAt := inst.killedAt
 	s.mu.Unlock()
+	result := resultOf(code, err)
+	if errors.Is(err, errKilled) && time.Since(killedAt) >= abandonAfter {
+		// The runtime gives a program this long to stop, then
+		// abandons it, still running (runtime.Instance.Run).
+		result = proto.Result{Kind: proto.Abandoned, Reason: "killed, but the program did not stop: code without stop checks that does not call the host keeps running and would hold up every other instance of the executor at its next garbage collection"}
+	}
 	// An abandoned program (see runtime.Instance.Run) may still be
 	// blocked in a write: release it, so no output follows the exit.
 	inst.stdout.close()
 	inst.stderr.close()
 	// Output is written synchronously: all of it has been sent before
 	// this, on the same socket.
-	s.reply(proto.Exit, inst.id, resultOf(code, err))
+	s.reply(proto.Exit, inst.id, result)
 }
 
 func (s *server) snapshot(inst *instance) {

@@ -236,6 +236,11 @@ const (
 	Refused               // a *runtime.ModuleError: Reason
 	Failed                // anything else: Reason
 	Killed                // stopped by Kill
+	// Abandoned: killed, but the program did not stop (compiled code
+	// without stop checks that does not call the host): it keeps a
+	// thread and will hold up the executor's garbage collector, so the
+	// parent must replace the executor.
+	Abandoned
 	kindEnd
 )
 
