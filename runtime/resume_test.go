@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -178,6 +179,14 @@ func TestWriteSnapshot(t *testing.T) {
 		t.Fatalf("Snapshot: %v", err)
 	}
 	sameSnapshots(t, snap, b.Bytes())
+	// A valid module for any tool, not only for Gate.
+	file := filepath.Join(t.TempDir(), "sieve.snapshot")
+	if err := os.WriteFile(file, snap, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("wasm-validate", file).CombinedOutput(); err != nil {
+		t.Errorf("wasm-validate: %v\n%s", err, out)
+	}
 	// The memory stored is the instance's.
 	s, err := snapshot.Parse(snap)
 	if err != nil {
