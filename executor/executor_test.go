@@ -289,7 +289,43 @@ func TestOutsideView(t *testing.T) {
 			if os.Getuid() != 0 {
 				t.Skipf("not root: the executor has no cgroup of its own (%s)", data)
 			}
-			t.Errorf("the executor is not in its cgroup %s:\n%s", name, data)
+			t.Fatalf("the executor is not in its cgroup %s:\n%s", name, data)
+		}
+		// Its limits, as the files of its cgroup say.
+		want := map[string]string{ // v1 controller/file, v2 file
+			"memory/memory.limit_in_bytes": "4294967296", "pids/pids.max": "1024",
+			"memory.max": "4294967296", "pids.max": "1024",
+		}
+		found := 0
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			parts := strings.SplitN(line, ":", 3)
+			if len(parts) != 3 || !strings.HasSuffix(parts[2], name) {
+				continue
+			}
+			for _, controller := range strings.Split(parts[1], ",") {
+				dir := filepath.Join("/sys/fs/cgroup", controller, parts[2])
+				for key, value := range want {
+					file, ok := strings.CutPrefix(key, controller+"/")
+					if controller == "" && !strings.Contains(key, "/") {
+						file, ok = key, true
+					}
+					if !ok {
+						continue
+					}
+					got, err := os.ReadFile(filepath.Join(dir, file))
+					if err != nil {
+						t.Errorf("reading %s: %v", file, err)
+						continue
+					}
+					found++
+					if strings.TrimSpace(string(got)) != value {
+						t.Errorf("%s/%s is %q, want %s", dir, file, strings.TrimSpace(string(got)), value)
+					}
+				}
+			}
+		}
+		if found != 2 {
+			t.Errorf("found %d of the memory and pids limits in its cgroup, want 2", found)
 		}
 	})
 }
@@ -588,4 +624,29 @@ func TestKill(t *testing.T) {
 	if _, out, _, err := run(t, ex, hello, "", "after"); err != nil || out != "Hello, after!\n" {
 		t.Errorf("afterwards: %q, %v", out, err)
 	}
+}
+
+// TestCgroupMemory runs a program that fills 300 MiB in an executor whose
+// cgroup allows 128 MiB: the kernel kills the executor, and the parent
+// says so. Skipped where gate cannot make the executor a cgroup.
+func TestCgroupMemory(t *testing.T) {
+	ex := newExecutorConfig(t, executor.Config{Path: gateBinary, Memory: 128 << 20})
+	if !inOwnCgroup(t, ex.PID()) {
+		t.Skip("the executor has no cgroup of its own here (not root, or the host does not delegate one)")
+	}
+	mem := compile(t, ex, testprog.C(t, "bench/programs/mem.c"), executor.CompileOptions{MemoryLimit: 512 << 20})
+	_, _, _, err := run(t, ex, mem, "", "300", "1")
+	var crash *executor.CrashError
+	if !errors.As(err, &crash) || !strings.Contains(crash.Reason, "executor killed by signal SIGKILL") {
+		t.Errorf("filling 300 MiB under a 128 MiB cgroup: %v; want the executor killed", err)
+	}
+}
+
+// inOwnCgroup tells whether pid is in the cgroup gate made for it.
+func inOwnCgroup(t *testing.T, pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(data), fmt.Sprintf("gate-executor-%d", pid))
 }

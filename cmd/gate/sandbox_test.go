@@ -33,6 +33,10 @@ func TestSandboxRefused(t *testing.T) {
 	binary := filepath.Join(t.TempDir(), "gate-cgo")
 	build := exec.Command("go", "build", "-o", binary, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if _, err := exec.LookPath("gcc"); err != nil {
+		// CI installs clang, which serves cgo as well.
+		build.Env = append(build.Env, "CC=clang")
+	}
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Skipf("cannot build gate with cgo here (no C compiler?): %v\n%s", err, out)
 	}
