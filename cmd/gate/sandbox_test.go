@@ -67,13 +67,55 @@ func TestUnprivileged(t *testing.T) {
 		t.Fatal(err)
 	}
 	prog := testprog.C(t, "internal/testprog/src/c/exit.c")
+	nobody := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	cmd := exec.Command(gateBinary, "run", prog, "7")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.SysProcAttr = nobody
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 7 || stdout.String() != "exiting\n" || stderr.String() != "" {
 		t.Errorf("gate as nobody: %v, stdout %q, stderr %q; want status 7, \"exiting\" and nothing on stderr", err, stdout.String(), stderr.String())
+	}
+
+	// Its executor, looked at while its program waits for input: in a
+	// user namespace of its own, and as locked down as root's.
+	cmd = exec.Command(gateBinary, "run", testprog.C(t, "examples/c/filter.c"))
+	cmd.SysProcAttr = nobody
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	io.WriteString(stdin, strings.Repeat("x", 5000))
+	if _, err := io.ReadFull(out, make([]byte, 4096)); err != nil {
+		t.Fatalf("reading the first block: %v", err)
+	}
+	executor := childOf(cmd.Process.Pid)
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", executor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Seccomp:\t2\n", "NoNewPrivs:\t1\n", "CapEff:\t0000000000000000\n", "CapPrm:\t0000000000000000\n", "CapBnd:\t0000000000000000\n", "Uid:\t65534\t65534\t65534\t65534\n"} {
+		if !strings.Contains(string(status), want) {
+			t.Errorf("the executor of an unprivileged gate lacks %q in its status:\n%s", want, status)
+		}
+	}
+	mine, _ := os.Readlink("/proc/self/ns/user")
+	its, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", executor))
+	if mine == "" || mine == its {
+		t.Errorf("user namespace %q, gate's %q: want one of its own", its, mine)
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("gate: %v", err)
 	}
 }
 
