@@ -75,7 +75,7 @@ func (m *Module) loaded(ctx context.Context) (*process, uint32, error) {
 	if err := p.sendBlob(id, m.binary); err != nil {
 		return nil, 0, err
 	}
-	r, err := p.request(ctx, proto.TCompile, id, proto.Compile{Blob: id, Flags: m.opts.flags(), MemoryLimit: m.opts.MemoryLimit}.Encode())
+	r, err := p.request(ctx, proto.TCompile, id, proto.Load{Blob: id, Flags: m.opts.flags(), MemoryLimit: m.opts.MemoryLimit}.Encode())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -171,7 +171,7 @@ func (e *Executor) Resume(ctx context.Context, snapshot []byte, memoryLimit uint
 	if interruptible {
 		flags = proto.FlagInterruptible
 	}
-	return inst.create(ctx, proto.TResume, proto.Resume{Blob: inst.id, Flags: flags, MemoryLimit: memoryLimit}.Encode())
+	return inst.create(ctx, proto.TResume, proto.Load{Blob: inst.id, Flags: flags, MemoryLimit: memoryLimit}.Encode())
 }
 
 func (o CompileOptions) memory() uint64 {

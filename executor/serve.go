@@ -144,7 +144,7 @@ func (s *server) handle(f proto.Frame) error {
 		}
 		s.blobs[f.ID] = append(b, f.Payload...)
 	case proto.TCompile:
-		c, err := proto.DecodeCompile(f.Payload)
+		c, err := proto.DecodeLoad(f.Type, f.Payload)
 		if err != nil {
 			return err
 		}
@@ -187,7 +187,7 @@ func (s *server) handle(f proto.Frame) error {
 			return mod.rt.Instantiate(s.ctx, mod.m, opts)
 		})
 	case proto.TResume:
-		r, err := proto.DecodeResume(f.Payload)
+		r, err := proto.DecodeLoad(f.Type, f.Payload)
 		if err != nil {
 			return err
 		}
@@ -362,7 +362,7 @@ func (s *server) newInstance(id uint32) (*instance, error) {
 	return inst, nil
 }
 
-func (s *server) compile(id uint32, rt *runtime.Runtime, binary []byte, c proto.Compile) {
+func (s *server) compile(id uint32, rt *runtime.Runtime, binary []byte, c proto.Load) {
 	var m *runtime.Module
 	var err error
 	if c.Flags&proto.FlagSuspendable != 0 {

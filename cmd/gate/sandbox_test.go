@@ -79,26 +79,7 @@ func TestUnprivileged(t *testing.T) {
 
 	// Its executor, looked at while its program waits for input: in a
 	// user namespace of its own, and as locked down as root's.
-	cmd = exec.Command(gateBinary, "run", testprog.C(t, "examples/c/filter.c"))
-	cmd.SysProcAttr = nobody
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	io.WriteString(stdin, strings.Repeat("x", 5000))
-	if _, err := io.ReadFull(out, make([]byte, 4096)); err != nil {
-		t.Fatalf("reading the first block: %v", err)
-	}
-	executor := childOf(cmd.Process.Pid)
+	cmd, stdin, executor, _ := startWaitingFilter(t, nobody)
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", executor))
 	if err != nil {
 		t.Fatal(err)
@@ -119,28 +100,30 @@ func TestUnprivileged(t *testing.T) {
 	}
 }
 
-// TestExecutorKilled kills gate's executor while its program waits for
-// input: gate reports it on one line with status 1, rather than hang or
-// crash.
-func TestExecutorKilled(t *testing.T) {
+// startWaitingFilter starts gate running examples/c/filter.c (as attr
+// says, if not nil), and returns once the program runs in its executor
+// and waits for more input: the command, its input, the executor's pid
+// and gate's standard error (to read after Wait). filter writes in
+// blocks of 4096 bytes: once one is out, it runs.
+func startWaitingFilter(t *testing.T, attr *syscall.SysProcAttr) (*exec.Cmd, io.WriteCloser, int, *strings.Builder) {
+	t.Helper()
 	cmd := exec.Command(gateBinary, "run", testprog.C(t, "examples/c/filter.c"))
+	cmd.SysProcAttr = attr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stdin.Close()
+	t.Cleanup(func() { stdin.Close() })
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr := new(strings.Builder)
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-	// filter writes in blocks of 4096 bytes: once one is out, it runs
-	// in the executor and waits for more input.
+	t.Cleanup(func() { cmd.Process.Kill() })
 	io.WriteString(stdin, strings.Repeat("x", 5000))
 	if _, err := io.ReadFull(stdout, make([]byte, 4096)); err != nil {
 		t.Fatalf("reading the first block: %v; stderr %q", err, stderr.String())
@@ -149,8 +132,16 @@ func TestExecutorKilled(t *testing.T) {
 	if executor == 0 {
 		t.Fatal("gate has no child process")
 	}
+	return cmd, stdin, executor, stderr
+}
+
+// TestExecutorKilled kills gate's executor while its program waits for
+// input: gate reports it on one line with status 1, rather than hang or
+// crash.
+func TestExecutorKilled(t *testing.T) {
+	cmd, _, executor, stderr := startWaitingFilter(t, nil)
 	syscall.Kill(executor, syscall.SIGKILL)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 1 || stderr.String() != "gate: executor killed by signal SIGKILL\n" {
 		t.Errorf("gate after its executor was killed: %v, stderr %q; want status 1 and the reason", err, stderr.String())
 	}

@@ -32,14 +32,14 @@ type Type uint8
 const (
 	// Chunk (either way): a piece of blob id. Payload: the bytes.
 	Chunk Type = 1 + iota
-	// Compile a module from blob id. Payload: Compile.
+	// TCompile: compile module id from a blob. Payload: Load.
 	TCompile
 	// Unload module id. No payload.
 	Unload
 	// Instantiate: payload Instantiate.
 	TInstantiate
-	// Resume: instantiate the snapshot in blob Resume.Blob as instance
-	// id. Payload: Resume.
+	// TResume: make instance id from the snapshot in a blob. Payload:
+	// Load.
 	TResume
 	// Run instance id. Payload: timeout in nanoseconds (u64).
 	Run
@@ -194,10 +194,11 @@ const (
 	flagsKnown = FlagSuspendable | FlagInterruptible
 )
 
-// Compile asks for a module to be compiled from a blob.
-type Compile struct {
+// Load asks for a module to be compiled from a blob (TCompile), or for
+// an instance to be made from the snapshot in a blob (TResume).
+type Load struct {
 	Blob        uint32
-	Flags       uint8
+	Flags       uint8 // FlagInterruptible; FlagSuspendable only to compile
 	MemoryLimit uint64
 }
 
@@ -206,13 +207,6 @@ type Instantiate struct {
 	Module uint32
 	Args   []string
 	Env    []string
-}
-
-// Resume asks for an instance from a snapshot.
-type Resume struct {
-	Blob        uint32
-	Flags       uint8 // FlagInterruptible only
-	MemoryLimit uint64
 }
 
 // Ready is the executor's first frame.
@@ -362,25 +356,30 @@ func (d *Decoder) Done(what string) error {
 	return nil
 }
 
-func (c Compile) Encode() []byte {
+func (l Load) Encode() []byte {
 	var e Encoder
-	e.U32(c.Blob)
-	e.U8(c.Flags)
-	e.U64(c.MemoryLimit)
+	e.U32(l.Blob)
+	e.U8(l.Flags)
+	e.U64(l.MemoryLimit)
 	return e.Bytes()
 }
 
-// DecodeCompile decodes and validates a Compile payload.
-func DecodeCompile(p []byte) (Compile, error) {
+// DecodeLoad decodes and validates the payload of a frame of type t,
+// TCompile or TResume.
+func DecodeLoad(t Type, p []byte) (Load, error) {
 	d := NewDecoder(p)
-	c := Compile{Blob: d.U32("blob"), Flags: d.U8("flags"), MemoryLimit: d.U64("memory limit")}
-	if err := d.Done("compile"); err != nil {
-		return Compile{}, err
+	l := Load{Blob: d.U32("blob"), Flags: d.U8("flags"), MemoryLimit: d.U64("memory limit")}
+	if err := d.Done("load"); err != nil {
+		return Load{}, err
 	}
-	if c.Flags&^flagsKnown != 0 {
-		return Compile{}, protocolErrorf("compile: unknown flags %#x", c.Flags)
+	known := uint8(flagsKnown)
+	if t == TResume {
+		known = FlagInterruptible // a snapshot is suspendable already
 	}
-	return c, nil
+	if l.Flags&^known != 0 {
+		return Load{}, protocolErrorf("frame of type %d: unknown flags %#x", t, l.Flags)
+	}
+	return l, nil
 }
 
 func (m Instantiate) Encode() []byte {
@@ -399,27 +398,6 @@ func DecodeInstantiate(p []byte) (Instantiate, error) {
 		return Instantiate{}, err
 	}
 	return m, nil
-}
-
-func (r Resume) Encode() []byte {
-	var e Encoder
-	e.U32(r.Blob)
-	e.U8(r.Flags)
-	e.U64(r.MemoryLimit)
-	return e.Bytes()
-}
-
-// DecodeResume decodes and validates a Resume payload.
-func DecodeResume(p []byte) (Resume, error) {
-	d := NewDecoder(p)
-	r := Resume{Blob: d.U32("blob"), Flags: d.U8("flags"), MemoryLimit: d.U64("memory limit")}
-	if err := d.Done("resume"); err != nil {
-		return Resume{}, err
-	}
-	if r.Flags&^FlagInterruptible != 0 {
-		return Resume{}, protocolErrorf("resume: unknown flags %#x", r.Flags)
-	}
-	return r, nil
 }
 
 func (r Ready) Encode() []byte {

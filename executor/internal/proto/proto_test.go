@@ -68,8 +68,8 @@ func TestBadFrames(t *testing.T) {
 		"result kind":       second(DecodeResult(append([]byte{99}, good[1:]...))),
 		"strings count":     second(DecodeInstantiate(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 1), 1<<30))),
 		"string length":     second(DecodeInstantiate(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 1), 1), 1<<31))),
-		"compile flags":     second(DecodeCompile(Compile{Flags: 0x80}.Encode())),
-		"resume flags":      second(DecodeResume(Resume{Flags: FlagSuspendable}.Encode())),
+		"compile flags":     second(DecodeLoad(TCompile, Load{Flags: 0x80}.Encode())),
+		"resume flags":      second(DecodeLoad(TResume, Load{Flags: FlagSuspendable}.Encode())),
 		"credit stream":     third(DecodeCredit(EncodeCredit(3, 1))),
 		"credit zero":       third(DecodeCredit(EncodeCredit(1, 0))),
 		"credit over":       third(DecodeCredit(EncodeCredit(1, Window+1))),
@@ -103,8 +103,8 @@ func FuzzDecode(f *testing.F) {
 		if m, err := DecodeInstantiate(p); err == nil && !bytes.Equal(m.Encode(), p) {
 			t.Errorf("instantiate %+v does not encode back to its payload", m)
 		}
-		DecodeCompile(p)
-		DecodeResume(p)
+		DecodeLoad(TCompile, p)
+		DecodeLoad(TResume, p)
 		DecodeCredit(p)
 		DecodeOutput(p)
 	})
