@@ -25,13 +25,16 @@ type function struct {
 	els      []int            // for if: the pc of its else, or -1
 	point    []uint32         // call sites and loops: their suspension point
 	contains []bool           // block, loop, if: contains a suspension point
+	only     []bool           // loop: its header is its only suspension point
 	thenLo   []uint32         // if: the first point of the then arm
 	thenHi   []uint32         // if: the last point of the then arm
 
 	entryPoint uint32 // 0 if the function has no entry check site
 
 	pointLocal uint32
-	tv, t64    int64 // scratch locals for v128 values, or -1
+	tv, t64    int64  // scratch locals for v128 values, or -1
+	fuelLocal  uint32 // the fuel while the function runs (see checkSite)
+	rwLocal    uint32 // non-zero while this frame is being rewound
 	temps      map[wasm.ValType][]uint32
 
 	out   []wasm.Instr
@@ -57,6 +60,10 @@ func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wa
 	f.nDecl = len(f.locals)
 	f.pointLocal = f.newLocal(wasm.I32)
 	f.noSave[f.pointLocal] = true
+	f.fuelLocal = f.newLocal(wasm.I32)
+	f.noSave[f.fuelLocal] = true
+	f.rwLocal = f.newLocal(wasm.I32)
+	f.noSave[f.rwLocal] = true
 
 	n := len(instrs)
 	f.stacks = make([][]wasm.ValType, n)
@@ -64,6 +71,7 @@ func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wa
 	f.els = make([]int, n)
 	f.point = make([]uint32, n)
 	f.contains = make([]bool, n)
+	f.only = make([]bool, n)
 	f.thenLo = make([]uint32, n)
 	f.thenHi = make([]uint32, n)
 
@@ -102,6 +110,7 @@ func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wa
 				opens = opens[:len(opens)-1]
 				f.end[o.pc] = pc
 				f.contains[o.pc] = next > o.first
+				f.only[o.pc] = instrs[o.pc].Op == wasm.OpLoop && next == o.first+1
 				if instrs[o.pc].Op == wasm.OpIf && f.els[o.pc] < 0 {
 					f.thenLo[o.pc], f.thenHi[o.pc] = o.first, next-1
 				}
@@ -143,9 +152,10 @@ func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wa
 	// Body: block $U <entry check> <body> return end <unwind tail>.
 	f.emit(wasm.BlockInstr(wasm.OpBlock, wasm.BlockEmpty))
 	if f.entryPoint != 0 {
-		f.checkSite(f.entryPoint, nil)
+		f.checkSite(f.entryPoint, nil, nil)
 	}
 	f.body(0, n-1, 0, 0, nil, ft.Results)
+	f.storeFuel()
 	f.emit(wasm.Instr{Op: wasm.OpReturn}, wasm.Instr{Op: wasm.OpEnd})
 	for i := range uint32(len(f.locals)) {
 		if f.noSave[i] || f.locals[i].IsRef() {
@@ -159,10 +169,18 @@ func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wa
 	f.emit(wasm.Instr{Op: wasm.OpEnd})
 	body := f.out
 
-	// Prologue: rewind the frame's locals.
+	// Prologue: rewind the frame's locals. The state is never unwinding
+	// at a function's entry (the host sets it to unwinding only in check
+	// and in blocking imports, and every suspension point that calls them
+	// unwinds at once), so "state != 0" means rewinding.
 	f.out = nil
-	f.emit(f.isRewinding()...)
+	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: f.t.stateGlobal})
 	f.emit(wasm.BlockInstr(wasm.OpIf, wasm.BlockEmpty))
+	f.emit(i32c(1), local(wasm.OpLocalSet, f.rwLocal))
+	// Fuel is at most 0 throughout a rewind, so that every check site
+	// passed takes its slow path, which looks at the state. Every frame
+	// rewound runs this before any check site of its own.
+	f.emit(i32c(0), wasm.Instr{Op: wasm.OpGlobalSet, X: f.t.fuelGlobal})
 	f.emit(i32c(int32(f.fidx)), f.call(impRestoreFrame), local(wasm.OpLocalSet, f.pointLocal))
 	for i := len(f.locals) - 1; i >= 0; i-- {
 		if f.noSave[uint32(i)] {
@@ -172,6 +190,7 @@ func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wa
 		f.emit(local(wasm.OpLocalSet, uint32(i)))
 	}
 	f.emit(wasm.Instr{Op: wasm.OpEnd})
+	f.loadFuel()
 	all := append(f.out, body...)
 
 	code := wasm.Code{Locals: append([]wasm.LocalDecl(nil), decls...), Body: wasm.EncodeBody(all)}
@@ -251,8 +270,18 @@ func (f *function) call(imp int) wasm.Instr {
 	return wasm.Instr{Op: wasm.OpCall, X: f.t.firstImport + uint32(imp)}
 }
 
+// isRewinding pushes a value that is non-zero while this frame is being
+// rewound: from its entry in state rewinding until it reaches its point,
+// where the state becomes normal (at a check site or before an import) or
+// the callee is called to rewind further. A local, not the state global:
+// it is tested at every chunk and call site, and a local costs no load.
 func (f *function) isRewinding() []wasm.Instr {
-	return []wasm.Instr{{Op: wasm.OpGlobalGet, X: f.t.stateGlobal}, i32c(StateRewinding), op(wasm.OpI32Eq)}
+	return []wasm.Instr{local(wasm.OpLocalGet, f.rwLocal)}
+}
+
+// rewound marks the end of this frame's rewinding.
+func (f *function) rewound() {
+	f.emit(i32c(0), local(wasm.OpLocalSet, f.rwLocal))
 }
 
 func (f *function) pointIs(k uint32) []wasm.Instr {
@@ -352,22 +381,75 @@ func (f *function) loads(ts []wasm.ValType) {
 	}
 }
 
-// checkSite emits check site k where the stack is params.
-func (f *function) checkSite(k uint32, params []wasm.ValType) {
+// checkSite emits check site k where the stack is params. The fast path,
+// taken at every loop iteration and every call of the function, is a
+// decrement of the function's fuel local and one branch: only when the
+// fuel falls below 1 is the state looked at. That is enough because fuel
+// is at most 0 whenever the state is rewinding (the prologue's rewinding
+// arm zeroes it), so a check site passed while rewinding always takes the
+// slow path. The fuel is kept in a local, not in the global, so that a
+// tight loop's iterations do not depend on each other through a store and
+// a load of memory (wazero keeps globals in memory); the global holds the
+// fuel whenever the host or another instrumented function may use it (see
+// storeFuel).
+//
+//	local.get $fuel  i32.const 1  i32.sub  local.tee $fuel
+//	i32.const 1  i32.lt_s
+//	if (param P...) (result P...)
+//	  global.get $state
+//	  if (param P...) (result P...)              ;; rewinding
+//	    local.get $point  i32.const k  i32.eq
+//	    if  i32.const 0  global.set $state  end  ;; back where it stopped
+//	  else
+//	    local.get $fuel  global.set $fuel
+//	    call $check
+//	    global.get $fuel  local.set $fuel
+//	    global.get $state
+//	    if (param P...) (result P...)  unwind  end
+//	  end
+//	end
+//
+// At a check site the state is never unwinding (every suspension point
+// unwinds at once), so "state != 0" means rewinding. With skip (see
+// onlyLoop), the rewinding arm branches out of the loop when k is not
+// the point.
+func (f *function) checkSite(k uint32, params []wasm.ValType, skip *loopSkip) {
 	t := f.t
-	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(params, params))
+	f.emit(local(wasm.OpLocalGet, f.fuelLocal), i32c(1), op(wasm.OpI32Sub), local(wasm.OpLocalTee, f.fuelLocal),
+		i32c(1), op(wasm.OpI32LtS), f.ifType(params, params))
+	f.emit(f.isRewinding()...)
+	f.emit(f.ifType(params, params))
 	f.emit(f.pointIs(k)...)
 	f.emit(wasm.BlockInstr(wasm.OpIf, wasm.BlockEmpty))
 	f.setState(StateNormal)
-	f.emit(op(wasm.OpEnd), op(wasm.OpElse),
-		wasm.Instr{Op: wasm.OpGlobalGet, X: t.fuelGlobal}, i32c(1), op(wasm.OpI32Sub),
-		wasm.Instr{Op: wasm.OpGlobalSet, X: t.fuelGlobal},
-		wasm.Instr{Op: wasm.OpGlobalGet, X: t.fuelGlobal}, op(wasm.OpI32Eqz),
-		f.ifType(params, params), f.call(impCheck),
-		wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(params, params))
+	f.rewound()
+	if skip != nil {
+		f.emit(op(wasm.OpElse))
+		f.zeros(skip.results)
+		f.emit(wasm.Instr{Op: wasm.OpBr, X: uint32(f.depth - skip.depth)})
+	}
+	f.emit(op(wasm.OpEnd), op(wasm.OpElse))
+	f.storeFuel()
+	f.emit(f.call(impCheck))
+	f.loadFuel()
+	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(params, params))
 	f.saveTop(params)
 	f.brU(k)
 	f.emit(op(wasm.OpEnd), op(wasm.OpEnd), op(wasm.OpEnd))
+}
+
+// storeFuel copies the function's fuel local to the fuel global: before
+// anything that may use the global (check, a call site, whose callee may
+// be instrumented) and when the function returns, so that the fuel its
+// check sites used is not given back.
+func (f *function) storeFuel() {
+	f.emit(local(wasm.OpLocalGet, f.fuelLocal), wasm.Instr{Op: wasm.OpGlobalSet, X: f.t.fuelGlobal})
+}
+
+// loadFuel copies the fuel global to the function's fuel local: at the
+// function's entry and after anything that may have changed the global.
+func (f *function) loadFuel() {
+	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: f.t.fuelGlobal}, local(wasm.OpLocalSet, f.fuelLocal))
 }
 
 // body emits the instructions [lo, hi) of a block body (or the function
@@ -415,27 +497,58 @@ func (f *function) body(lo, hi, base, level int, in, out []wasm.ValType) {
 // the else arm of an if on state == rewinding whose other arm drops the
 // chunk's inputs and runs rewind.
 func (f *function) wrapper(in, out []wasm.ValType, epilogue []wasm.Instr, lo, hi, level int, prelude []wasm.Instr, rewind func()) {
+	start := len(f.out)
 	f.emit(f.isRewinding()...)
 	f.emit(f.ifType(in, out))
+	arm := len(f.out)
 	f.drops(len(in))
 	rewind()
+	if len(f.out) == arm && lo == hi && len(epilogue) == 0 && len(prelude) == 0 {
+		// Both arms empty (a chunk of no code between two blocks):
+		// no wrapper, which would cost a test at run time.
+		f.out = f.out[:start]
+		f.depth--
+		return
+	}
 	f.emit(op(wasm.OpElse))
 	f.emit(epilogue...)
+	f.code(lo, hi, level, 0)
+	f.emit(prelude...)
+	f.emit(op(wasm.OpEnd))
+}
+
+// code emits the instructions [lo, hi) of the input, which contain no
+// suspension point, with function indices shifted and branches
+// relabelled for one block added around them (a chunk's wrapper, or a
+// loop's block $skip), in a body that level blocks of the input enclose.
+// Branches to the first own labels of the body (the innermost own, say
+// the loop around it) keep their labels.
+func (f *function) code(lo, hi, level, own int) {
 	d := 0
 	for pc := lo; pc < hi; pc++ {
 		in := f.instrs[pc]
 		switch in.Op {
 		case wasm.OpCall, wasm.OpRefFunc:
 			in.X = f.t.fn(in.X)
+		case wasm.OpReturn:
+			f.storeFuel()
 		case wasm.OpBr, wasm.OpBrIf:
-			in.X = f.relabel(in.X, d, level)
+			if int(in.X)-(d+own) == level { // the function's label: a return
+				f.storeFuel()
+			}
+			in.X = f.relabel(in.X, d+own, level)
 		case wasm.OpBrTable:
+			returns := int(in.X)-(d+own) == level
 			labels := make([]uint32, len(in.Labels))
 			for i, l := range in.Labels {
-				labels[i] = f.relabel(l, d, level)
+				returns = returns || int(l)-(d+own) == level
+				labels[i] = f.relabel(l, d+own, level)
+			}
+			if returns {
+				f.storeFuel()
 			}
 			in.Labels = labels
-			in.X = f.relabel(in.X, d, level)
+			in.X = f.relabel(in.X, d+own, level)
 		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
 			d++
 		case wasm.OpEnd:
@@ -443,12 +556,11 @@ func (f *function) wrapper(in, out []wasm.ValType, epilogue []wasm.Instr, lo, hi
 		}
 		f.emit(in)
 	}
-	f.emit(prelude...)
-	f.emit(op(wasm.OpEnd))
 }
 
 // relabel returns the label of a branch of a chunk, at depth d in the
-// chunk, in a body that level blocks enclose.
+// chunk, in a body that level blocks enclose, once one block has been
+// added around the chunk.
 func (f *function) relabel(l uint32, d, level int) uint32 {
 	if int(l) < d {
 		return l
@@ -458,6 +570,41 @@ func (f *function) relabel(l uint32, d, level int) uint32 {
 		l++ // the function's label, now outside block $U
 	}
 	return l
+}
+
+// loopSkip is where a check site branches when it is passed while
+// rewinding to a point that is not its own: the end of block $skip
+// around its loop.
+type loopSkip struct {
+	results []wasm.ValType // the loop's results
+	depth   int            // f.depth inside block $skip
+}
+
+// onlyLoop emits the loop at pc, whose header is its only suspension
+// point (an inner loop without calls: the hot code of most programs), as
+//
+//	block $skip (type of the loop)
+//	  loop (type of the loop)
+//	    check site, which, while rewinding to another point, pushes zeros
+//	    of the loop's results and branches to $skip
+//	    the loop's body, as it was
+//	  end
+//	end
+//
+// The body needs no wrapper: it never runs while rewinding. So a loop
+// iteration costs only the check site's fast path. level is the number
+// of blocks of the input around the loop.
+func (f *function) onlyLoop(pc, level int, results []wasm.ValType) {
+	ins := f.instrs[pc]
+	params, _ := f.t.blockSig(ins.BlockType())
+	f.emit(wasm.BlockInstr(wasm.OpBlock, ins.BlockType()))
+	skip := &loopSkip{results: results, depth: f.depth}
+	f.emit(ins)
+	f.checkSite(f.point[pc], params, skip)
+	// The loop counts as the body's own block: it keeps its label, and
+	// the labels beyond it gain $skip.
+	f.code(pc+1, f.end[pc], level, 1)
+	f.emit(op(wasm.OpEnd), op(wasm.OpEnd))
 }
 
 // callSite emits the chunk before call site pc and the call, and returns
@@ -489,8 +636,8 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 		out = live
 	}
 	f.wrapper(cur, out, epilogue, segStart, pc, level, prelude, func() {
-		if len(out) == 0 && direct {
-			return
+		if len(out) == 0 && (direct || ins.Op == wasm.OpCallIndirect) {
+			return // nothing to push, nor a state to set
 		}
 		f.emit(f.pointIs(k)...)
 		f.emit(f.ifType(nil, out))
@@ -499,6 +646,7 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 			f.zeros(args)
 		} else if ins.Op == wasm.OpCall {
 			f.setState(StateNormal) // an import: this frame is the innermost
+			f.rewound()
 		}
 		f.emit(op(wasm.OpElse))
 		f.zeros(out)
@@ -511,13 +659,20 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 	if callIns.Op == wasm.OpCall {
 		callIns.X = t.fn(callIns.X)
 	}
-	// Guarded call: skipped while rewinding to another point.
-	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(args, ft.Results))
+	// Guarded call: skipped while rewinding to another point. The
+	// callee may be instrumented: it takes the fuel from the global, and
+	// leaves there what it has not used.
+	f.storeFuel()
+	f.emit(f.isRewinding()...)
+	f.emit(f.ifType(args, ft.Results))
 	f.emit(f.pointIs(k)...)
-	f.emit(f.ifType(args, ft.Results), callIns, op(wasm.OpElse))
+	f.emit(f.ifType(args, ft.Results))
+	f.rewound() // the callee rewinds further
+	f.emit(callIns, op(wasm.OpElse))
 	f.drops(len(args))
 	f.zeros(ft.Results)
 	f.emit(op(wasm.OpEnd), op(wasm.OpElse), callIns, op(wasm.OpEnd))
+	f.loadFuel()
 	// Unwind path.
 	after := append(append([]wasm.ValType(nil), live...), ft.Results...)
 	// (state is 2 here after a call skipped while rewinding)
@@ -594,11 +749,15 @@ func (f *function) block(pc, base int, fr, cur []wasm.ValType, epilogue []wasm.I
 		}
 	})
 	innerBase := base + nb
+	end := f.end[pc]
+	if f.only[pc] {
+		f.onlyLoop(pc, level, results)
+		return results, next
+	}
 	f.emit(ins)
 	if ins.Op == wasm.OpLoop {
-		f.checkSite(f.point[pc], params)
+		f.checkSite(f.point[pc], params, nil)
 	}
-	end := f.end[pc]
 	if e := f.els[pc]; ins.Op == wasm.OpIf && e >= 0 {
 		f.body(pc+1, e, innerBase, level+1, params, results)
 		f.emit(op(wasm.OpElse))

@@ -21,6 +21,7 @@ type testHost struct {
 	t         *testing.T
 	suspendAt int // check asks for a suspension at its suspendAt-th call (0: never)
 	checks    int
+	fuel      int // the fuel check gives (at least 1)
 	frames    []testFrame
 	cur       []uint64 // values of the frame being saved or restored
 	saved     int      // values saved, for the log
@@ -42,7 +43,12 @@ func (h *testHost) global(m api.Module, name string) api.MutableGlobal {
 
 func (h *testHost) instantiate(ctx context.Context, r wazero.Runtime) error {
 	save := func(_ context.Context, v uint64) { h.cur = append(h.cur, v); h.saved++ }
-	load := func(context.Context) uint64 {
+	load := func(_ context.Context, m api.Module) uint64 {
+		// The contract (docs/SUSPEND.md): fuel is at most 0 whenever
+		// the state is rewinding, so that check sites look at the state.
+		if fuel := int32(h.global(m, FuelExport).Get()); fuel > 0 {
+			h.t.Errorf("load while rewinding with fuel %d", fuel)
+		}
 		if len(h.cur) == 0 {
 			h.t.Error("load past the values of the frame")
 			return 0
@@ -53,8 +59,11 @@ func (h *testHost) instantiate(ctx context.Context, r wazero.Runtime) error {
 	}
 	b := r.NewHostModuleBuilder(ImportModule)
 	b.NewFunctionBuilder().WithFunc(func(ctx context.Context, m api.Module) {
+		if state := h.global(m, StateExport).Get(); state != StateNormal {
+			h.t.Errorf("check called in state %d", state)
+		}
 		h.checks++
-		h.global(m, FuelExport).Set(1) // every check site calls check
+		h.global(m, FuelExport).Set(uint64(max(h.fuel, 1))) // by default every check site calls check
 		if h.suspendAt > 0 && h.checks%h.suspendAt == 0 {
 			h.global(m, StateExport).Set(StateUnwinding)
 		}
@@ -89,10 +98,10 @@ func (h *testHost) instantiate(ctx context.Context, r wazero.Runtime) error {
 		}
 		return f.point
 	}).Export("restore_frame")
-	b.NewFunctionBuilder().WithFunc(func(ctx context.Context) uint32 { return uint32(load(ctx)) }).Export("load_i32")
-	b.NewFunctionBuilder().WithFunc(func(ctx context.Context) uint64 { return load(ctx) }).Export("load_i64")
-	b.NewFunctionBuilder().WithFunc(func(ctx context.Context) float32 { return api.DecodeF32(load(ctx)) }).Export("load_f32")
-	b.NewFunctionBuilder().WithFunc(func(ctx context.Context) float64 { return api.DecodeF64(load(ctx)) }).Export("load_f64")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context, m api.Module) uint32 { return uint32(load(ctx, m)) }).Export("load_i32")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context, m api.Module) uint64 { return load(ctx, m) }).Export("load_i64")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context, m api.Module) float32 { return api.DecodeF32(load(ctx, m)) }).Export("load_f32")
+	b.NewFunctionBuilder().WithFunc(func(ctx context.Context, m api.Module) float64 { return api.DecodeF64(load(ctx, m)) }).Export("load_f64")
 	if _, err := b.Instantiate(ctx); err != nil {
 		return err
 	}
@@ -255,7 +264,7 @@ func TestSuspendResume(t *testing.T) {
 	for _, c := range []struct {
 		export string
 		arg    uint64
-	}{{"rec", 50}, {"loops", 4}, {"multi", 5}, {"branches", 7}, {"indirect", 6}} {
+	}{{"rec", 50}, {"loops", 4}, {"multi", 5}, {"branches", 7}, {"indirect", 6}, {"exits", 20}, {"exits", 50}, {"returns", 5}} {
 		t.Run(c.export, func(t *testing.T) {
 			args := []uint64{c.arg}
 			want := runPlain(t, orig, c.export, args)
@@ -267,6 +276,12 @@ func TestSuspendResume(t *testing.T) {
 				got, n := runSuspending(t, bin, c.export, args, every)
 				if !slices.Equal(got, want) {
 					t.Fatalf("suspending every %d checks (%d suspensions): got %v, want %v", every, n, got, want)
+				}
+				// With more fuel, check sites between checks take
+				// the fast path, also right after a resume.
+				h := &testHost{t: t, suspendAt: every, fuel: 3}
+				if got, n := runHost(t, bin, c.export, args, h); !slices.Equal(got, want) {
+					t.Fatalf("fuel 3, suspending every %d checks (%d suspensions): got %v, want %v", every, n, got, want)
 				}
 				runs++
 				if n == 0 || every > 400 {
@@ -297,4 +312,36 @@ func TestBlockingImport(t *testing.T) {
 		}
 	}
 	t.Logf("run(9) = %v", want)
+}
+
+// TestFuel checks the fast path of check sites: with the host giving F
+// fuel at each check, check runs at the first check site and then at every
+// F-th, so over S check sites it runs 1 + (S-1)/F times.
+func TestFuel(t *testing.T) {
+	orig := wat2wasm(t, "programs.wat")
+	bin, err := TransformBinary(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, export := range []string{"loops", "rec", "branches", "exits", "returns"} {
+		args := []uint64{9}
+		want := runPlain(t, orig, export, args)
+		h := &testHost{t: t, fuel: 1}
+		if got, _ := runHost(t, bin, export, args, h); !slices.Equal(got, want) {
+			t.Fatalf("%s: got %v, want %v", export, got, want)
+		}
+		sites := h.checks
+		if sites < 10 {
+			t.Fatalf("%s: only %d check sites passed", export, sites)
+		}
+		for _, fuel := range []int{2, 3, 7, sites - 1, sites, sites + 1} {
+			h := &testHost{t: t, fuel: fuel}
+			if got, _ := runHost(t, bin, export, args, h); !slices.Equal(got, want) {
+				t.Fatalf("%s, fuel %d: got %v, want %v", export, fuel, got, want)
+			}
+			if want := 1 + (sites-1)/fuel; h.checks != want {
+				t.Errorf("%s: %d check sites, fuel %d: %d checks, want %d", export, sites, fuel, h.checks, want)
+			}
+		}
+	}
 }

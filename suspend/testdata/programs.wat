@@ -111,4 +111,89 @@
     local.get $acc i32.wrap_i64
     local.get $f i32.trunc_f64_s i32.add
     global.get $g i32.add)
+
+  ;; Branches out of loops whose header is their only point: to the block
+  ;; around the loop, to the function's label (from nested blocks), and a
+  ;; loop with parameters and results.
+  (func (export "exits") (param $n i32) (result i32)
+    (local $i i32) (local $s i32)
+    block $b (result i32)
+      loop $l
+        local.get $i i32.const 1 i32.add local.set $i
+        local.get $i i32.const 37 i32.eq
+        if
+          local.get $s i32.const 1000 i32.add
+          br 3 ;; the function's label: return
+        end
+        local.get $s local.get $i i32.add local.set $s
+        local.get $s
+        local.get $i local.get $n i32.ge_u
+        br_if $b
+        drop
+        local.get $i i32.const 3 i32.rem_u
+        br_table $l $l 0
+      end
+      local.get $s i32.const 7 i32.mul
+    end
+    local.get $n
+    block $e (param i32 i32) (result i32)
+      loop $m (param i32 i32) (result i32)
+        i32.const 1 i32.sub
+        local.tee $i
+        i32.eqz br_if $e
+        i32.const 3 i32.mul local.get $i i32.add
+        local.get $i
+        br $m
+      end
+    end
+    call $double)
+
+  ;; Functions that return from inside a loop whose header is its only
+  ;; point (return, br_if and br_table to the function's label) and from a
+  ;; chunk, called in a loop.
+  (func $down (param $k i32) (result i32)
+    loop $l
+      local.get $k i32.const 1 i32.sub local.tee $k
+      i32.const 2 i32.eq
+      if i32.const 5 return end
+      local.get $k br_if $l
+    end
+    i32.const 9)
+  (func $downbr (param $k i32) (result i32)
+    loop $l
+      i32.const 4
+      local.get $k i32.const 1 i32.sub local.tee $k
+      i32.const 3 i32.eq
+      br_if 1
+      drop
+      local.get $k br_if $l
+    end
+    i32.const 8)
+  (func $downtab (param $k i32)
+    loop $l
+      local.get $k i32.const 1 i32.sub local.tee $k
+      i32.const 4 i32.le_u
+      br_table 0 1
+    end)
+  (func $early (param $k i32) (result i32)
+    local.get $k call $leaf drop
+    local.get $k i32.const 5 i32.gt_u
+    if i32.const 1 return end
+    loop $l
+      local.get $k i32.const 1 i32.sub local.tee $k
+      br_if $l
+    end
+    i32.const 2)
+  (func (export "returns") (param $n i32) (result i32)
+    (local $s i32)
+    loop $l
+      (local.set $s (i32.add (local.get $s) (call $down (i32.const 10))))
+      (local.set $s (i32.add (local.get $s) (call $downbr (i32.const 10))))
+      (call $downtab (i32.const 9))
+      (local.set $s (i32.add (local.get $s) (call $early (local.get $n))))
+      (local.set $s (i32.add (local.get $s) (call $early (i32.const 3))))
+      local.get $n i32.const 1 i32.sub local.tee $n
+      br_if $l
+    end
+    local.get $s)
 )
