@@ -2,6 +2,7 @@ package suspend
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gate-wasm/gate/wasm"
 )
@@ -10,44 +11,73 @@ import (
 // saved and loaded by code of its own at a suspension.
 const maxLocals = 1 << 16
 
-// function is the state of the instrumentation of one function.
+// function is the state of the instrumentation of one function. Its
+// slices are the transformer's scratch buffers, reused from function to
+// function.
 type function struct {
 	t      *transformer
 	fidx   uint32 // index in the output
 	typ    wasm.FuncType
 	locals []wasm.ValType // params, then declared, then added
 	nDecl  int            // params + declared locals
-	noSave map[uint32]bool
 
-	instrs   []wasm.Instr
-	stacks   [][]wasm.ValType // stack before block, loop, if and call sites
-	end      []int            // for block, loop, if: the pc of its end
-	els      []int            // for if: the pc of its else, or -1
-	point    []uint32         // call sites and loops: their suspension point
-	contains []bool           // block, loop, if: contains a suspension point
-	only     []bool           // loop: its header is its only suspension point
-	thenLo   []uint32         // if: the first point of the then arm
-	thenHi   []uint32         // if: the last point of the then arm
+	instrs  []wasm.Instr
+	encoded []byte   // the body as it was, instrs being at t.spans
+	pcs     []pcInfo // per instruction
 
 	entryPoint uint32 // 0 if the function has no entry check site
 
+	// Locals the transform adds for itself, which are not saved.
 	pointLocal uint32
-	tv, t64    int64  // scratch locals for v128 values, or -1
 	fuelLocal  uint32 // the fuel while the function runs (see checkSite)
 	rwLocal    uint32 // non-zero while this frame is being rewound
-	temps      map[wasm.ValType][]uint32
+	tv, t64    int64  // scratch locals for v128 values, or -1
 
-	out   []wasm.Instr
-	depth int // open labels in out, the function's own excluded
+	out   []byte // the encoded code emitted so far
+	depth int    // open labels in out, the function's own excluded
 }
 
-func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wasm.Instr, decls []wasm.LocalDecl) (wasm.Code, error) {
+// pcInfo is what the instrumentation knows of one instruction.
+type pcInfo struct {
+	// block, loop, if and call sites: the operand stack before it is
+	// t.types[stack : stack+nstack].
+	stack, nstack int32
+	end           int32  // block, loop, if: the pc of its end
+	els           int32  // if: the pc of its else, or -1
+	point         uint32 // call sites and loops: their suspension point
+	thenLo        uint32 // if: the first point of the then arm
+	thenHi        uint32 // if: the last point of the then arm
+	contains      bool   // block, loop, if: contains a suspension point
+	only          bool   // loop: its header is its only suspension point
+}
+
+// stackAt returns the operand stack before instruction pc (a block, loop,
+// if or call).
+func (f *function) stackAt(pc int) []wasm.ValType {
+	p := &f.pcs[pc]
+	return f.t.types[p.stack : p.stack+p.nstack : p.stack+p.nstack]
+}
+
+// own reports whether local i is one the transform added for itself.
+func (f *function) own(i uint32) bool {
+	return i == f.pointLocal || i == f.fuelLocal || i == f.rwLocal || int64(i) == f.tv || int64(i) == f.t64
+}
+
+// instrument returns the instrumented code of function fidx (of the
+// input), whose body without dead code is instrs, those instructions
+// being at t.spans of its encoded body.
+func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.LocalDecl, encoded []byte) (wasm.Code, error) {
 	ft, ok := t.in.FuncType(fidx)
 	if !ok {
 		return wasm.Code{}, fmt.Errorf("no type")
 	}
-	f := &function{t: t, fidx: t.fn(fidx), typ: ft, instrs: instrs, tv: -1, t64: -1,
-		noSave: map[uint32]bool{}, temps: map[wasm.ValType][]uint32{}}
+	t.types, t.u32s = t.types[:0], t.u32s[:0]
+	for i := range t.temps {
+		t.temps[i] = t.temps[i][:0]
+	}
+	f := &function{t: t, fidx: t.fn(fidx), typ: ft, instrs: instrs, encoded: encoded, tv: -1, t64: -1,
+		locals: t.locals[:0], out: t.body[:0]}
+	defer func() { t.locals, t.body = f.locals[:0], f.out[:0] }()
 	f.locals = append(f.locals, ft.Params...)
 	for _, d := range decls {
 		if uint64(len(f.locals))+uint64(d.Count) > maxLocals {
@@ -59,21 +89,15 @@ func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wa
 	}
 	f.nDecl = len(f.locals)
 	f.pointLocal = f.newLocal(wasm.I32)
-	f.noSave[f.pointLocal] = true
 	f.fuelLocal = f.newLocal(wasm.I32)
-	f.noSave[f.fuelLocal] = true
 	f.rwLocal = f.newLocal(wasm.I32)
-	f.noSave[f.rwLocal] = true
 
 	n := len(instrs)
-	f.stacks = make([][]wasm.ValType, n)
-	f.end = make([]int, n)
-	f.els = make([]int, n)
-	f.point = make([]uint32, n)
-	f.contains = make([]bool, n)
-	f.only = make([]bool, n)
-	f.thenLo = make([]uint32, n)
-	f.thenHi = make([]uint32, n)
+	if cap(t.pcs) < n {
+		t.pcs = make([]pcInfo, n+n/4)
+	}
+	f.pcs = t.pcs[:n]
+	clear(f.pcs)
 
 	// Structure and points.
 	next := uint32(1)
@@ -84,69 +108,67 @@ func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wa
 			break
 		}
 	}
-	type open struct {
-		pc    int
-		first uint32
-	}
-	var opens []open
-	for pc, in := range instrs {
+	opens := t.opens[:0]
+	for pc := range instrs {
+		in := &instrs[pc]
+		p := &f.pcs[pc]
 		switch in.Op {
 		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
-			f.els[pc] = -1
+			p.els = -1
 			opens = append(opens, open{pc, next})
 			if in.Op == wasm.OpLoop {
-				f.point[pc] = next
+				p.point = next
 				next++
 			}
 		case wasm.OpElse:
 			if len(opens) > 0 {
 				o := opens[len(opens)-1]
-				f.els[o.pc] = pc
-				f.thenLo[o.pc], f.thenHi[o.pc] = o.first, next-1
+				q := &f.pcs[o.pc]
+				q.els = int32(pc)
+				q.thenLo, q.thenHi = o.first, next-1
 			}
 		case wasm.OpEnd:
 			if len(opens) > 0 {
 				o := opens[len(opens)-1]
 				opens = opens[:len(opens)-1]
-				f.end[o.pc] = pc
-				f.contains[o.pc] = next > o.first
-				f.only[o.pc] = instrs[o.pc].Op == wasm.OpLoop && next == o.first+1
-				if instrs[o.pc].Op == wasm.OpIf && f.els[o.pc] < 0 {
-					f.thenLo[o.pc], f.thenHi[o.pc] = o.first, next-1
+				q := &f.pcs[o.pc]
+				q.end = int32(pc)
+				q.contains = next > o.first
+				q.only = instrs[o.pc].Op == wasm.OpLoop && next == o.first+1
+				if instrs[o.pc].Op == wasm.OpIf && q.els < 0 {
+					q.thenLo, q.thenHi = o.first, next-1
 				}
 			}
 		case wasm.OpCall:
 			if t.maySuspend(in.X) {
-				f.point[pc] = next
+				p.point = next
 				next++
 			}
 		case wasm.OpCallIndirect:
-			f.point[pc] = next
+			p.point = next
 			next++
 		}
 	}
+	t.opens = opens
 
-	// Operand stacks.
-	err := wasm.FuncStack(stackMod, fidx, func(pc int, in wasm.Instr, stack []wasm.ValType, unreachable bool) {
+	// Operand stacks, into t.types.
+	unknown := -1
+	err := t.typer.FuncStack(fidx, instrs, func(pc int, in wasm.Instr, stack []wasm.ValType, unreachable bool) {
 		switch in.Op {
 		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf, wasm.OpCall, wasm.OpCallIndirect:
-			if pc < n {
-				f.stacks[pc] = append([]wasm.ValType(nil), stack...)
+			p := &f.pcs[pc]
+			p.stack, p.nstack = int32(len(t.types)), int32(len(stack))
+			t.types = append(t.types, stack...)
+			if unknown < 0 && slices.Contains(stack, wasm.Unknown) {
+				unknown = pc
 			}
 		}
 	})
 	if err != nil {
 		return wasm.Code{}, err
 	}
-	for pc, in := range instrs {
-		switch in.Op {
-		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf, wasm.OpCall, wasm.OpCallIndirect:
-			for _, vt := range f.stacks[pc] {
-				if vt == wasm.Unknown {
-					return wasm.Code{}, fmt.Errorf("instruction %d: unknown operand type in reachable code", pc)
-				}
-			}
-		}
+	if unknown >= 0 {
+		return wasm.Code{}, fmt.Errorf("instruction %d: unknown operand type in reachable code", unknown)
 	}
 
 	// Body: block $U <entry check> <body> return end <unwind tail>.
@@ -158,7 +180,7 @@ func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wa
 	f.storeFuel()
 	f.emit(wasm.Instr{Op: wasm.OpReturn}, wasm.Instr{Op: wasm.OpEnd})
 	for i := range uint32(len(f.locals)) {
-		if f.noSave[i] || f.locals[i].IsRef() {
+		if f.own(i) || f.locals[i].IsRef() {
 			continue
 		}
 		f.emit(local(wasm.OpLocalGet, i))
@@ -173,7 +195,7 @@ func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wa
 	// at a function's entry (the host sets it to unwinding only in check
 	// and in blocking imports, and every suspension point that calls them
 	// unwinds at once), so "state != 0" means rewinding.
-	f.out = nil
+	f.out = t.prologue[:0]
 	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: f.t.stateGlobal})
 	f.emit(wasm.BlockInstr(wasm.OpIf, wasm.BlockEmpty))
 	f.emit(i32c(1), local(wasm.OpLocalSet, f.rwLocal))
@@ -183,7 +205,7 @@ func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wa
 	f.emit(i32c(0), wasm.Instr{Op: wasm.OpGlobalSet, X: f.t.fuelGlobal})
 	f.emit(i32c(int32(f.fidx)), f.call(impRestoreFrame), local(wasm.OpLocalSet, f.pointLocal))
 	for i := len(f.locals) - 1; i >= 0; i-- {
-		if f.noSave[uint32(i)] {
+		if f.own(uint32(i)) {
 			continue
 		}
 		f.load(f.locals[i])
@@ -191,9 +213,12 @@ func (t *transformer) instrument(stackMod *wasm.Module, fidx uint32, instrs []wa
 	}
 	f.emit(wasm.Instr{Op: wasm.OpEnd})
 	f.loadFuel()
-	all := append(f.out, body...)
+	prologue := f.out
+	f.out = body // for the deferred reuse
+	t.prologue = prologue[:0]
 
-	code := wasm.Code{Locals: append([]wasm.LocalDecl(nil), decls...), Body: wasm.EncodeBody(all)}
+	code := wasm.Code{Locals: append([]wasm.LocalDecl(nil), decls...), Body: t.alloc(len(prologue) + len(body))}
+	copy(code.Body[copy(code.Body, prologue):], body)
 	for _, lt := range f.locals[f.nDecl:] {
 		if k := len(code.Locals) - 1; k >= len(decls) && code.Locals[k].Type == lt {
 			code.Locals[k].Count++
@@ -221,23 +246,68 @@ func (f *function) newLocal(vt wasm.ValType) uint32 {
 // tempsFor returns scratch locals for values of types ts, distinct from
 // each other (but shared with other sites).
 func (f *function) tempsFor(ts []wasm.ValType) []uint32 {
-	used := map[wasm.ValType]int{}
-	out := make([]uint32, len(ts))
+	var used [numTypeSlots]int
+	out := f.u32s(len(ts))
 	for i, vt := range ts {
-		k := used[vt]
-		used[vt]++
-		for len(f.temps[vt]) <= k {
-			f.temps[vt] = append(f.temps[vt], f.newLocal(vt))
+		slot := typeSlot(vt)
+		k := used[slot]
+		used[slot]++
+		temps := &f.t.temps[slot]
+		for len(*temps) <= k {
+			*temps = append(*temps, f.newLocal(vt))
 		}
-		out[i] = f.temps[vt][k]
+		out[i] = (*temps)[k]
 	}
 	return out
+}
+
+// numTypeSlots is the number of value types that typeSlot tells apart.
+const numTypeSlots = 8
+
+// typeSlot numbers the value types from 0.
+func typeSlot(vt wasm.ValType) int {
+	switch vt {
+	case wasm.I32:
+		return 0
+	case wasm.I64:
+		return 1
+	case wasm.F32:
+		return 2
+	case wasm.F64:
+		return 3
+	case wasm.V128:
+		return 4
+	case wasm.FuncRef:
+		return 5
+	case wasm.ExternRef:
+		return 6
+	}
+	return 7
+}
+
+// u32s returns n fresh uint32s from the function's arena, valid until the
+// next function.
+func (f *function) u32s(n int) []uint32 {
+	t := f.t
+	start := len(t.u32s)
+	t.u32s = slices.Grow(t.u32s, n)[:start+n]
+	return t.u32s[start : start+n : start+n]
+}
+
+// typeList returns the concatenation of lists of types from the
+// function's arena, valid until the next function.
+func (f *function) typeList(lists ...[]wasm.ValType) []wasm.ValType {
+	t := f.t
+	start := len(t.types)
+	for _, l := range lists {
+		t.types = append(t.types, l...)
+	}
+	return t.types[start:len(t.types):len(t.types)]
 }
 
 func (f *function) scratchV128() uint32 {
 	if f.tv < 0 {
 		f.tv = int64(f.newLocal(wasm.V128))
-		f.noSave[uint32(f.tv)] = true
 	}
 	return uint32(f.tv)
 }
@@ -245,20 +315,20 @@ func (f *function) scratchV128() uint32 {
 func (f *function) scratchI64() uint32 {
 	if f.t64 < 0 {
 		f.t64 = int64(f.newLocal(wasm.I64))
-		f.noSave[uint32(f.t64)] = true
 	}
 	return uint32(f.t64)
 }
 
+// emit encodes instructions at the end of the code.
 func (f *function) emit(ins ...wasm.Instr) {
-	for _, in := range ins {
-		switch in.Op {
+	for i := range ins {
+		switch ins[i].Op {
 		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
 			f.depth++
 		case wasm.OpEnd:
 			f.depth--
 		}
-		f.out = append(f.out, in)
+		f.out = wasm.AppendInstr(f.out, &ins[i])
 	}
 }
 
@@ -275,8 +345,8 @@ func (f *function) call(imp int) wasm.Instr {
 // where the state becomes normal (at a check site or before an import) or
 // the callee is called to rewind further. A local, not the state global:
 // it is tested at every chunk and call site, and a local costs no load.
-func (f *function) isRewinding() []wasm.Instr {
-	return []wasm.Instr{local(wasm.OpLocalGet, f.rwLocal)}
+func (f *function) isRewinding() {
+	f.emit(local(wasm.OpLocalGet, f.rwLocal))
 }
 
 // rewound marks the end of this frame's rewinding.
@@ -284,8 +354,9 @@ func (f *function) rewound() {
 	f.emit(i32c(0), local(wasm.OpLocalSet, f.rwLocal))
 }
 
-func (f *function) pointIs(k uint32) []wasm.Instr {
-	return []wasm.Instr{local(wasm.OpLocalGet, f.pointLocal), i32c(int32(k)), op(wasm.OpI32Eq)}
+// pointIs pushes whether the frame's point is k.
+func (f *function) pointIs(k uint32) {
+	f.emit(local(wasm.OpLocalGet, f.pointLocal), i32c(int32(k)), op(wasm.OpI32Eq))
 }
 
 func (f *function) setState(s int32) {
@@ -417,9 +488,9 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, skip *loopSkip) {
 	t := f.t
 	f.emit(local(wasm.OpLocalGet, f.fuelLocal), i32c(1), op(wasm.OpI32Sub), local(wasm.OpLocalTee, f.fuelLocal),
 		i32c(1), op(wasm.OpI32LtS), f.ifType(params, params))
-	f.emit(f.isRewinding()...)
+	f.isRewinding()
 	f.emit(f.ifType(params, params))
-	f.emit(f.pointIs(k)...)
+	f.pointIs(k)
 	f.emit(wasm.BlockInstr(wasm.OpIf, wasm.BlockEmpty))
 	f.setState(StateNormal)
 	f.rewound()
@@ -462,18 +533,18 @@ func (f *function) body(lo, hi, base, level int, in, out []wasm.ValType) {
 	segStart := lo
 	for pc := lo; pc < hi; {
 		ins := f.instrs[pc]
-		isCall := (ins.Op == wasm.OpCall || ins.Op == wasm.OpCallIndirect) && f.point[pc] != 0
-		isBlock := (ins.Op == wasm.OpBlock || ins.Op == wasm.OpLoop || ins.Op == wasm.OpIf) && f.contains[pc]
+		isCall := (ins.Op == wasm.OpCall || ins.Op == wasm.OpCallIndirect) && f.pcs[pc].point != 0
+		isBlock := (ins.Op == wasm.OpBlock || ins.Op == wasm.OpLoop || ins.Op == wasm.OpIf) && f.pcs[pc].contains
 		if !isCall && !isBlock {
 			switch ins.Op {
 			case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
-				pc = f.end[pc] + 1
+				pc = int(f.pcs[pc].end) + 1
 			default:
 				pc++
 			}
 			continue
 		}
-		stack := f.stacks[pc]
+		stack := f.stackAt(pc)
 		fr := stack[min(base, len(stack)):]
 		if isCall {
 			cur = f.callSite(pc, fr, cur, epilogue, segStart, level)
@@ -484,7 +555,7 @@ func (f *function) body(lo, hi, base, level int, in, out []wasm.ValType) {
 		if ins.Op == wasm.OpCall || ins.Op == wasm.OpCallIndirect {
 			pc++
 		} else {
-			pc = f.end[pc] + 1
+			pc = int(f.pcs[pc].end) + 1
 		}
 		segStart = pc
 	}
@@ -493,17 +564,18 @@ func (f *function) body(lo, hi, base, level int, in, out []wasm.ValType) {
 	}
 }
 
-// wrapper emits the chunk [lo, hi), after epilogue and before prelude, as
+// wrapper emits the chunk [lo, hi), after epilogue and before what prelude
+// emits (if not nil), as
 // the else arm of an if on state == rewinding whose other arm drops the
 // chunk's inputs and runs rewind.
-func (f *function) wrapper(in, out []wasm.ValType, epilogue []wasm.Instr, lo, hi, level int, prelude []wasm.Instr, rewind func()) {
+func (f *function) wrapper(in, out []wasm.ValType, epilogue []wasm.Instr, lo, hi, level int, prelude, rewind func()) {
 	start := len(f.out)
-	f.emit(f.isRewinding()...)
+	f.isRewinding()
 	f.emit(f.ifType(in, out))
 	arm := len(f.out)
 	f.drops(len(in))
 	rewind()
-	if len(f.out) == arm && lo == hi && len(epilogue) == 0 && len(prelude) == 0 {
+	if len(f.out) == arm && lo == hi && len(epilogue) == 0 && prelude == nil {
 		// Both arms empty (a chunk of no code between two blocks):
 		// no wrapper, which would cost a test at run time.
 		f.out = f.out[:start]
@@ -513,7 +585,9 @@ func (f *function) wrapper(in, out []wasm.ValType, epilogue []wasm.Instr, lo, hi
 	f.emit(op(wasm.OpElse))
 	f.emit(epilogue...)
 	f.code(lo, hi, level, 0)
-	f.emit(prelude...)
+	if prelude != nil {
+		prelude()
+	}
 	f.emit(op(wasm.OpEnd))
 }
 
@@ -524,8 +598,37 @@ func (f *function) wrapper(in, out []wasm.ValType, epilogue []wasm.Instr, lo, hi
 // Branches to the first own labels of the body (the innermost own, say
 // the loop around it) keep their labels.
 func (f *function) code(lo, hi, level, own int) {
+	// Instructions that do not change are copied as they were encoded:
+	// most are, and copying runs of bytes is cheaper than encoding.
+	// Their blocks are balanced, so f.depth does not change.
+	spans := f.t.spans
+	run, runEnd := int32(-1), int32(-1)
+	flush := func() {
+		if run >= 0 {
+			f.out = append(f.out, f.encoded[run:runEnd]...)
+			run = -1
+		}
+	}
 	d := 0
 	for pc := lo; pc < hi; pc++ {
+		switch op := f.instrs[pc].Op; op {
+		case wasm.OpCall, wasm.OpRefFunc, wasm.OpReturn, wasm.OpBr, wasm.OpBrIf, wasm.OpBrTable:
+		default:
+			switch op {
+			case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
+				d++
+			case wasm.OpEnd:
+				d--
+			}
+			if sp := spans[pc]; run >= 0 && sp.start == runEnd {
+				runEnd = sp.end
+			} else {
+				flush()
+				run, runEnd = sp.start, sp.end
+			}
+			continue
+		}
+		flush()
 		in := f.instrs[pc]
 		switch in.Op {
 		case wasm.OpCall, wasm.OpRefFunc:
@@ -539,23 +642,21 @@ func (f *function) code(lo, hi, level, own int) {
 			in.X = f.relabel(in.X, d+own, level)
 		case wasm.OpBrTable:
 			returns := int(in.X)-(d+own) == level
-			labels := make([]uint32, len(in.Labels))
-			for i, l := range in.Labels {
+			labels := f.t.labels[:0]
+			for _, l := range in.Labels {
 				returns = returns || int(l)-(d+own) == level
-				labels[i] = f.relabel(l, d+own, level)
+				labels = append(labels, f.relabel(l, d+own, level))
 			}
+			f.t.labels = labels
 			if returns {
 				f.storeFuel()
 			}
-			in.Labels = labels
+			in.Labels = labels // in is a copy: the input keeps its labels
 			in.X = f.relabel(in.X, d+own, level)
-		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
-			d++
-		case wasm.OpEnd:
-			d--
 		}
 		f.emit(in)
 	}
+	flush()
 }
 
 // relabel returns the label of a branch of a chunk, at depth d in the
@@ -600,10 +701,10 @@ func (f *function) onlyLoop(pc, level int, results []wasm.ValType) {
 	f.emit(wasm.BlockInstr(wasm.OpBlock, ins.BlockType()))
 	skip := &loopSkip{results: results, depth: f.depth}
 	f.emit(ins)
-	f.checkSite(f.point[pc], params, skip)
+	f.checkSite(f.pcs[pc].point, params, skip)
 	// The loop counts as the body's own block: it keeps its label, and
 	// the labels beyond it gain $skip.
-	f.code(pc+1, f.end[pc], level, 1)
+	f.code(pc+1, int(f.pcs[pc].end), level, 1)
 	f.emit(op(wasm.OpEnd), op(wasm.OpEnd))
 }
 
@@ -612,26 +713,28 @@ func (f *function) onlyLoop(pc, level int, results []wasm.ValType) {
 func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Instr, segStart, level int) []wasm.ValType {
 	t := f.t
 	ins := f.instrs[pc]
-	k := f.point[pc]
+	k := f.pcs[pc].point
 	var ft wasm.FuncType
 	if ins.Op == wasm.OpCall {
 		ft, _ = t.in.FuncType(ins.X)
 	} else if int(ins.X) < len(t.in.Types) {
 		ft = t.in.Types[ins.X]
 	}
-	args := append([]wasm.ValType(nil), ft.Params...)
+	args := ft.Params
 	if ins.Op == wasm.OpCallIndirect {
-		args = append(args, wasm.I32)
+		args = f.typeList(ft.Params, singleType[wasm.I32])
 	}
 	live := fr[:max(0, len(fr)-len(args))]
 	direct := ins.Op == wasm.OpCall && ins.X >= t.numImpFuncs
 	var argLocals []uint32
-	var prelude []wasm.Instr
+	var prelude func()
 	out := fr
 	if !direct {
 		argLocals = f.tempsFor(args)
-		for i := len(args) - 1; i >= 0; i-- {
-			prelude = append(prelude, local(wasm.OpLocalSet, argLocals[i]))
+		prelude = func() {
+			for i := len(args) - 1; i >= 0; i-- {
+				f.emit(local(wasm.OpLocalSet, argLocals[i]))
+			}
 		}
 		out = live
 	}
@@ -639,7 +742,7 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 		if len(out) == 0 && (direct || ins.Op == wasm.OpCallIndirect) {
 			return // nothing to push, nor a state to set
 		}
-		f.emit(f.pointIs(k)...)
+		f.pointIs(k)
 		f.emit(f.ifType(nil, out))
 		f.loads(live)
 		if direct {
@@ -663,9 +766,9 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 	// callee may be instrumented: it takes the fuel from the global, and
 	// leaves there what it has not used.
 	f.storeFuel()
-	f.emit(f.isRewinding()...)
+	f.isRewinding()
 	f.emit(f.ifType(args, ft.Results))
-	f.emit(f.pointIs(k)...)
+	f.pointIs(k)
 	f.emit(f.ifType(args, ft.Results))
 	f.rewound() // the callee rewinds further
 	f.emit(callIns, op(wasm.OpElse))
@@ -674,7 +777,7 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 	f.emit(op(wasm.OpEnd), op(wasm.OpElse), callIns, op(wasm.OpEnd))
 	f.loadFuel()
 	// Unwind path.
-	after := append(append([]wasm.ValType(nil), live...), ft.Results...)
+	after := f.typeList(live, ft.Results)
 	// (state is 2 here after a call skipped while rewinding)
 	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, i32c(StateUnwinding), op(wasm.OpI32Eq), f.ifType(after, after))
 	f.drops(len(ft.Results))
@@ -697,21 +800,24 @@ func (f *function) block(pc, base int, fr, cur []wasm.ValType, epilogue []wasm.I
 	nb := max(0, len(fr)-len(params)-c)
 	below := fr[:nb]
 	top := fr[nb:] // params and condition
-	var prelude, next []wasm.Instr
+	var next []wasm.Instr
+	var prelude func()
 	if len(below) > 0 {
 		tmp := f.tempsFor(top)
-		for i := len(top) - 1; i >= 0; i-- {
-			prelude = append(prelude, local(wasm.OpLocalSet, tmp[i]))
-		}
-		spill := make([]uint32, len(below))
+		spill := f.u32s(len(below))
 		for i, vt := range below {
 			spill[i] = f.newLocal(vt)
 		}
-		for i := len(below) - 1; i >= 0; i-- {
-			prelude = append(prelude, local(wasm.OpLocalSet, spill[i]))
-		}
-		for _, l := range tmp {
-			prelude = append(prelude, local(wasm.OpLocalGet, l))
+		prelude = func() {
+			for i := len(top) - 1; i >= 0; i-- {
+				f.emit(local(wasm.OpLocalSet, tmp[i]))
+			}
+			for i := len(below) - 1; i >= 0; i-- {
+				f.emit(local(wasm.OpLocalSet, spill[i]))
+			}
+			for _, l := range tmp {
+				f.emit(local(wasm.OpLocalGet, l))
+			}
 		}
 		rtmp := f.tempsFor(results)
 		for i := len(results) - 1; i >= 0; i-- {
@@ -728,7 +834,7 @@ func (f *function) block(pc, base int, fr, cur []wasm.ValType, epilogue []wasm.I
 		switch ins.Op {
 		case wasm.OpLoop:
 			if len(params) > 0 {
-				f.emit(f.pointIs(f.point[pc])...)
+				f.pointIs(f.pcs[pc].point)
 				f.emit(f.ifType(nil, params))
 				f.loads(params)
 				f.emit(op(wasm.OpElse))
@@ -739,7 +845,7 @@ func (f *function) block(pc, base int, fr, cur []wasm.ValType, epilogue []wasm.I
 			f.zeros(params)
 		case wasm.OpIf:
 			f.zeros(params)
-			lo, hi := f.thenLo[pc], f.thenHi[pc]
+			lo, hi := f.pcs[pc].thenLo, f.pcs[pc].thenHi
 			if hi < lo {
 				f.emit(i32c(0))
 			} else {
@@ -749,16 +855,16 @@ func (f *function) block(pc, base int, fr, cur []wasm.ValType, epilogue []wasm.I
 		}
 	})
 	innerBase := base + nb
-	end := f.end[pc]
-	if f.only[pc] {
+	end := int(f.pcs[pc].end)
+	if f.pcs[pc].only {
 		f.onlyLoop(pc, level, results)
 		return results, next
 	}
 	f.emit(ins)
 	if ins.Op == wasm.OpLoop {
-		f.checkSite(f.point[pc], params, nil)
+		f.checkSite(f.pcs[pc].point, params, nil)
 	}
-	if e := f.els[pc]; ins.Op == wasm.OpIf && e >= 0 {
+	if e := int(f.pcs[pc].els); ins.Op == wasm.OpIf && e >= 0 {
 		f.body(pc+1, e, innerBase, level+1, params, results)
 		f.emit(op(wasm.OpElse))
 		f.body(e+1, end, innerBase, level+1, params, results)

@@ -18,6 +18,7 @@ package suspend
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gate-wasm/gate/wasm"
 )
@@ -115,6 +116,48 @@ type transformer struct {
 	instrumented []bool // per function index of the input module
 	blocking     []bool // per imported function
 	typeIndex    map[string]uint32
+	typer        *wasm.Typer
+
+	// Scratch memory, reused from function to function: a module's
+	// functions are many and mostly small, and allocating for each
+	// was most of the transform's time.
+	instrs   []wasm.Instr           // the function's decoded body
+	starts   []int                  // where each instruction starts in the body
+	spans    []span                 // where each instruction without dead code is
+	pcs      []pcInfo               // per instruction
+	types    []wasm.ValType         // operand stacks and type lists (see stackAt)
+	u32s     []uint32               // local indices
+	temps    [numTypeSlots][]uint32 // scratch locals by type (see tempsFor)
+	locals   []wasm.ValType
+	opens    []open
+	labels   []uint32 // br_table labels being relabelled
+	body     []byte   // encoded code of the function being instrumented
+	prologue []byte
+	key      []byte // see typeOf
+
+	// arena holds the output's function bodies: one allocation for many.
+	arena []byte
+}
+
+// open is a block, loop or if not yet closed, as the instrumentation
+// finds the structure of a function.
+type open struct {
+	pc    int
+	first uint32 // the first point in it
+}
+
+// arenaChunk is the size of the allocations that hold the output's
+// function bodies.
+const arenaChunk = 1 << 20
+
+// alloc returns n bytes of the output arena.
+func (t *transformer) alloc(n int) []byte {
+	if cap(t.arena)-len(t.arena) < n {
+		t.arena = make([]byte, 0, max(n, arenaChunk))
+	}
+	start := len(t.arena)
+	t.arena = t.arena[:start+n]
+	return t.arena[start : start+n : start+n]
 }
 
 func (t *transformer) run() (*wasm.Module, error) {
@@ -124,7 +167,7 @@ func (t *transformer) run() (*wasm.Module, error) {
 	out.Types = append([]wasm.FuncType(nil), in.Types...)
 	t.typeIndex = make(map[string]uint32)
 	for i, ft := range out.Types {
-		k := ft.String()
+		k := string(t.typeKey(ft.Params, ft.Results))
 		if _, ok := t.typeIndex[k]; !ok {
 			t.typeIndex[k] = uint32(i)
 		}
@@ -202,38 +245,49 @@ func (t *transformer) run() (*wasm.Module, error) {
 		}
 	}
 
-	// Which functions are instrumented: those with a loop or a call.
-	bodies := make([][]wasm.Instr, len(in.Code))
+	// Which functions are instrumented: those with a loop or a call in
+	// live code. Bodies are decoded again below rather than kept: all of
+	// them at once would take about 25 times the module's size.
 	t.instrumented = make([]bool, int(t.numImpFuncs)+len(in.Code))
+	renumbered := make([]bool, len(in.Code)) // has function indices
 	for i := range in.Code {
-		instrs, err := in.Code[i].Instructions()
+		var live liveness
+		instrumented, refers := false, false
+		err := in.Code[i].Opcodes(func(op wasm.Opcode) {
+			refers = refers || op == wasm.OpCall || op == wasm.OpRefFunc
+			if live.next(op) && (op == wasm.OpLoop || op == wasm.OpCall || op == wasm.OpCallIndirect) {
+				instrumented = true
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("function %d: %w", t.numImpFuncs+uint32(i), err)
+		}
+		t.instrumented[int(t.numImpFuncs)+i] = instrumented
+		renumbered[i] = refers
+	}
+
+	// Code. The typer sees the input's functions, with bodies without
+	// dead code.
+	t.typer = wasm.NewTyper(in)
+	out.Code = make([]wasm.Code, len(in.Code))
+	for i := range in.Code {
+		fidx := t.numImpFuncs + uint32(i)
+		if !t.instrumented[fidx] && !renumbered[i] {
+			// Nothing to change: the body is kept, dead code and
+			// all (it refers to no function).
+			out.Code[i] = wasm.Code{Locals: in.Code[i].Locals, Body: in.Code[i].Body}
+			continue
+		}
+		instrs, err := t.decode(i)
 		if err != nil {
 			return nil, err
 		}
-		instrs = removeDeadCode(instrs)
-		bodies[i] = instrs
-		for _, in := range instrs {
-			if in.Op == wasm.OpLoop || in.Op == wasm.OpCall || in.Op == wasm.OpCallIndirect {
-				t.instrumented[int(t.numImpFuncs)+i] = true
-				break
-			}
-		}
-	}
-
-	// Code. FuncStack runs on a copy of the input whose bodies are the
-	// ones without dead code.
-	stackMod := *in
-	stackMod.Code = append([]wasm.Code(nil), in.Code...)
-	out.Code = make([]wasm.Code, len(in.Code))
-	for i := range in.Code {
-		stackMod.Code[i] = wasm.Code{Locals: in.Code[i].Locals, Body: wasm.EncodeBody(bodies[i])}
-		fidx := t.numImpFuncs + uint32(i)
+		instrs, t.spans = removeDeadCode(instrs, t.starts, len(in.Code[i].Body), t.spans[:0])
 		var code wasm.Code
-		var err error
 		if t.instrumented[fidx] {
-			code, err = t.instrument(&stackMod, fidx, bodies[i], in.Code[i].Locals)
+			code, err = t.instrument(fidx, instrs, in.Code[i].Locals, in.Code[i].Body)
 		} else {
-			code = wasm.Code{Locals: in.Code[i].Locals, Body: wasm.EncodeBody(t.renumber(bodies[i]))}
+			code = wasm.Code{Locals: in.Code[i].Locals, Body: t.encode(t.renumber(instrs))}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", fidx, err)
@@ -243,7 +297,40 @@ func (t *transformer) run() (*wasm.Module, error) {
 	return t.out, nil
 }
 
+// decode decodes the body of function i (of the input's code section)
+// into the transformer's instruction buffer, and where each instruction
+// starts into t.starts.
+func (t *transformer) decode(i int) ([]wasm.Instr, error) {
+	instrs, starts, err := t.in.Code[i].AppendInstructionStarts(t.instrs[:0], t.starts[:0])
+	if err != nil {
+		return nil, fmt.Errorf("function %d: %w", t.numImpFuncs+uint32(i), err)
+	}
+	t.instrs, t.starts = instrs, starts
+	return instrs, nil
+}
+
+// encode encodes instrs into the output arena.
+func (t *transformer) encode(instrs []wasm.Instr) []byte {
+	b := t.body[:0]
+	for i := range instrs {
+		b = wasm.AppendInstr(b, &instrs[i])
+	}
+	t.body = b
+	out := t.alloc(len(b))
+	copy(out, b)
+	return out
+}
+
 var numTypes = []wasm.ValType{wasm.I32, wasm.I64, wasm.F32, wasm.F64}
+
+// singleType holds a one-type list for each value type, read only, so
+// that block types need no allocation.
+var singleType = func() (s [256][]wasm.ValType) {
+	for _, t := range []wasm.ValType{wasm.I32, wasm.I64, wasm.F32, wasm.F64, wasm.V128, wasm.FuncRef, wasm.ExternRef} {
+		s[t] = []wasm.ValType{t}
+	}
+	return s
+}()
 
 // fn maps a function index of the input to the output.
 func (t *transformer) fn(i uint32) uint32 {
@@ -253,16 +340,15 @@ func (t *transformer) fn(i uint32) uint32 {
 	return i + numImports
 }
 
-// renumber returns instrs with function indices shifted (in a new slice).
+// renumber shifts the function indices of instrs, in place, and returns
+// instrs.
 func (t *transformer) renumber(instrs []wasm.Instr) []wasm.Instr {
-	out := make([]wasm.Instr, len(instrs))
-	copy(out, instrs)
-	for i := range out {
-		if out[i].Op == wasm.OpCall || out[i].Op == wasm.OpRefFunc {
-			out[i].X = t.fn(out[i].X)
+	for i := range instrs {
+		if instrs[i].Op == wasm.OpCall || instrs[i].Op == wasm.OpRefFunc {
+			instrs[i].X = t.fn(instrs[i].X)
 		}
 	}
-	return out
+	return instrs
 }
 
 func (t *transformer) fixConst(b []byte) []byte {
@@ -289,17 +375,31 @@ func constI32(v int32) []byte {
 // typeOf returns the index of the function type params -> results, adding
 // it to the output module if needed.
 func (t *transformer) typeOf(params, results []wasm.ValType) uint32 {
-	ft := wasm.FuncType{Params: params, Results: results}
-	k := ft.String()
-	if i, ok := t.typeIndex[k]; ok {
+	// Looking up string(key) does not allocate.
+	if i, ok := t.typeIndex[string(t.typeKey(params, results))]; ok {
 		return i
 	}
-	ft.Params = append([]wasm.ValType(nil), params...)
-	ft.Results = append([]wasm.ValType(nil), results...)
+	ft := wasm.FuncType{Params: slices.Clone(params), Results: slices.Clone(results)}
 	i := uint32(len(t.out.Types))
 	t.out.Types = append(t.out.Types, ft)
-	t.typeIndex[k] = i
+	t.typeIndex[string(t.key)] = i
 	return i
+}
+
+// typeKey returns, in t.key, a key of the function type params ->
+// results for typeIndex: the types' bytes, with a byte that is no value
+// type between the lists.
+func (t *transformer) typeKey(params, results []wasm.ValType) []byte {
+	k := t.key[:0]
+	for _, vt := range params {
+		k = append(k, byte(vt))
+	}
+	k = append(k, 0)
+	for _, vt := range results {
+		k = append(k, byte(vt))
+	}
+	t.key = k
+	return k
 }
 
 // blockType returns the block type params -> results.
@@ -321,7 +421,7 @@ func (t *transformer) blockSig(bt wasm.BlockType) (params, results []wasm.ValTyp
 		return nil, nil
 	}
 	if r, ok := bt.Result(); ok {
-		return nil, []wasm.ValType{r}
+		return nil, singleType[r]
 	}
 	if i, ok := bt.TypeIndex(); ok && int(i) < len(t.in.Types) {
 		ft := t.in.Types[i]
@@ -330,37 +430,64 @@ func (t *transformer) blockSig(bt wasm.BlockType) (params, results []wasm.ValTyp
 	return nil, nil
 }
 
+// liveness tells, instruction after instruction, which ones
+// removeDeadCode keeps.
+type liveness struct {
+	dead  bool
+	depth int // blocks opened in dead code
+}
+
+// next reports whether the instruction of opcode op, which follows those
+// already seen, is live.
+func (l *liveness) next(op wasm.Opcode) bool {
+	if l.dead {
+		switch op {
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
+			l.depth++
+			return false
+		case wasm.OpElse:
+			if l.depth > 0 {
+				return false
+			}
+		case wasm.OpEnd:
+			if l.depth > 0 {
+				l.depth--
+				return false
+			}
+		default:
+			return false
+		}
+		l.dead = false
+	}
+	switch op {
+	case wasm.OpBr, wasm.OpBrTable, wasm.OpReturn, wasm.OpUnreachable:
+		l.dead, l.depth = true, 0
+	}
+	return true
+}
+
 // removeDeadCode drops the instructions that follow an unconditional
 // branch up to the end or else that closes its block: they never run, and
 // without them the operand stack is known everywhere.
-func removeDeadCode(instrs []wasm.Instr) []wasm.Instr {
-	out := instrs[:0:0]
-	dead, depth := false, 0
-	for _, in := range instrs {
-		if dead {
-			switch in.Op {
-			case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
-				depth++
-				continue
-			case wasm.OpElse:
-				if depth > 0 {
-					continue
-				}
-			case wasm.OpEnd:
-				if depth > 0 {
-					depth--
-					continue
-				}
-			default:
-				continue
+//
+// It works in place: the result shares instrs' array. starts are where
+// the instructions start in their encoded body of size size; spans of
+// the instructions kept are appended to spans.
+func removeDeadCode(instrs []wasm.Instr, starts []int, size int, spans []span) ([]wasm.Instr, []span) {
+	out := instrs[:0]
+	var live liveness
+	for i := range instrs {
+		if live.next(instrs[i].Op) {
+			out = append(out, instrs[i])
+			end := size
+			if i+1 < len(starts) {
+				end = starts[i+1]
 			}
-			dead = false
-		}
-		out = append(out, in)
-		switch in.Op {
-		case wasm.OpBr, wasm.OpBrTable, wasm.OpReturn, wasm.OpUnreachable:
-			dead, depth = true, 0
+			spans = append(spans, span{int32(starts[i]), int32(end)})
 		}
 	}
-	return out
+	return out, spans
 }
+
+// span is where an instruction is in its encoded body: [start, end).
+type span struct{ start, end int32 }

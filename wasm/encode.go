@@ -14,8 +14,10 @@ import (
 type origin struct {
 	raw []byte // the section as decoded: id, size and payload; nil if absent
 	// sum is the hash of the shortest encoding of the section as decoded,
-	// if that differs from raw.
-	sum *[32]byte
+	// if that differs from raw, and sumLen its length: an encoding of
+	// another length differs without hashing it.
+	sum    *[32]byte
+	sumLen int
 }
 
 // newOrigin records raw, a section as decoded, and payload, the content
@@ -25,7 +27,7 @@ func newOrigin(raw []byte, id SectionID, payload []byte) origin {
 	head := sectionHeader(id, payload)
 	if len(raw) != len(head)+len(payload) || !bytes.Equal(raw[:len(head)], head) || !bytes.Equal(raw[len(head):], payload) {
 		sum := sectionSum(head, payload)
-		o.sum = &sum
+		o.sum, o.sumLen = &sum, len(head)+len(payload)
 	}
 	return o
 }
@@ -47,7 +49,7 @@ func sectionSum(head, payload []byte) [32]byte {
 // decoded if that content did not change, else in shortest form.
 func (o *origin) appendSection(b []byte, id SectionID, payload []byte) []byte {
 	head := sectionHeader(id, payload)
-	if o.sum != nil && sectionSum(head, payload) == *o.sum {
+	if o.sum != nil && len(head)+len(payload) == o.sumLen && sectionSum(head, payload) == *o.sum {
 		return append(b, o.raw...)
 	}
 	return append(append(b, head...), payload...)
@@ -97,6 +99,9 @@ func Encode(m *Module) []byte {
 	out = m.appendCustoms(out, SectionCustom, buf)
 	for _, id := range sectionSequence {
 		if m.hasSection(id) {
+			if n := m.payloadHint(id); cap(buf) < n {
+				buf = make([]byte, 0, n) // rather than grow it many times
+			}
 			buf = m.payload(buf[:0], id)
 			out = m.orig[id].appendSection(out, id, buf)
 		}
@@ -140,6 +145,24 @@ func (m *Module) sizeHint() int {
 	}
 	for i := range m.Data {
 		n += len(m.Data[i].Init)
+	}
+	return n
+}
+
+// payloadHint returns about the size of the content of the code and data
+// sections (at least), 0 for the others, which are small.
+func (m *Module) payloadHint(id SectionID) int {
+	n := 0
+	switch id {
+	case SectionCode:
+		for i := range m.Code {
+			c := &m.Code[i]
+			n += len(c.Body) + 2*len(c.Locals) + 10
+		}
+	case SectionData:
+		for i := range m.Data {
+			n += len(m.Data[i].Init) + len(m.Data[i].Offset) + 10
+		}
 	}
 	return n
 }

@@ -380,30 +380,79 @@ func (c *Code) AppendInstructions(dst []Instr) ([]Instr, error) {
 	return decodeInstrs(dst, c.Body, c.Offset)
 }
 
+// Opcodes calls visit with the opcode of each instruction of the body of
+// c, in order, up to and including its final end. It keeps no
+// instruction, so it costs less than Instructions for a program that
+// looks only for some opcodes. A body that does not decode gives the error
+// Instructions would give, after visits of the instructions before the
+// fault.
+func (c *Code) Opcodes(visit func(op Opcode)) error {
+	r := &reader{b: c.Body, base: c.Offset}
+	d := instrReader{r: r, reuse: true}
+	var in Instr
+	for d.next(&in) {
+		visit(in.Op)
+	}
+	return endExpr(r, &d)
+}
+
+// endExpr returns the error of an expression whose instructions d has
+// read up to its end or a fault.
+func endExpr(r *reader, d *instrReader) error {
+	if r.err == nil && !d.done {
+		r.fail(fmt.Errorf("expression without end: %w", errTruncated))
+	}
+	if r.err == nil && r.off != len(r.b) {
+		r.fail(fmt.Errorf("%d bytes after the final end", len(r.b)-r.off))
+	}
+	return r.err
+}
+
+// AppendInstructionStarts is AppendInstructions that also appends to
+// starts, for each instruction, the offset in c.Body of its first byte,
+// so that a program that rewrites a body can copy the encoding of the
+// instructions it keeps as they are.
+func (c *Code) AppendInstructionStarts(dst []Instr, starts []int) ([]Instr, []int, error) {
+	if starts == nil {
+		starts = make([]int, 0, len(c.Body)/3+1)
+	}
+	instrs, starts, err := decodeInstrsStarts(dst, starts, c.Body, c.Offset)
+	if err != nil {
+		return nil, nil, err
+	}
+	return instrs, starts, nil
+}
+
 func decodeInstrs(instrs []Instr, body []byte, base int) ([]Instr, error) {
+	instrs, _, err := decodeInstrsStarts(instrs, nil, body, base)
+	return instrs, err
+}
+
+// decodeInstrsStarts decodes body; with starts not nil, it appends the
+// offsets of the instructions to it.
+func decodeInstrsStarts(instrs []Instr, starts []int, body []byte, base int) ([]Instr, []int, error) {
 	r := &reader{b: body, base: base}
 	d := instrReader{r: r}
 	if instrs == nil {
 		// Instructions of compiled code average about three bytes.
 		instrs = make([]Instr, 0, len(body)/3+1)
 	}
+	record := starts != nil
 	for {
+		off := r.off
 		instrs = append(instrs, Instr{})
 		if !d.next(&instrs[len(instrs)-1]) {
 			instrs = instrs[:len(instrs)-1]
 			break
 		}
+		if record {
+			starts = append(starts, off)
+		}
 	}
-	if r.err == nil && !d.done {
-		r.fail(fmt.Errorf("expression without end: %w", errTruncated))
+	if err := endExpr(r, &d); err != nil {
+		return nil, nil, err
 	}
-	if r.err == nil && r.off != len(body) {
-		r.fail(fmt.Errorf("%d bytes after the final end", len(body)-r.off))
-	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	return instrs, nil
+	return instrs, starts, nil
 }
 
 // EncodeBody encodes instructions in their shortest form. It checks

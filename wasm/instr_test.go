@@ -319,3 +319,25 @@ func TestAppendInstructions(t *testing.T) {
 		}
 	}
 }
+
+// TestOpcodesErrors checks that Opcodes refuses what Instructions refuses,
+// with the same error.
+func TestOpcodesErrors(t *testing.T) {
+	for _, body := range [][]byte{
+		{},                                   // no end
+		{0x41},                               // truncated i32.const
+		{0x41, 0x80},                         // truncated LEB
+		{0x0b, 0x01},                         // bytes after the end
+		{0x02, 0x40, 0x0b},                   // block without the function's end
+		{0x05, 0x0b},                         // else outside an if
+		{0xff, 0x0b},                         // illegal opcode
+		{0x0e, 0x80, 0x80, 0x80, 0x80, 0x10}, // br_table count too large
+	} {
+		c := &Code{Body: body, Offset: 7}
+		_, want := c.Instructions()
+		got := c.Opcodes(func(Opcode) {})
+		if want == nil || got == nil || got.Error() != want.Error() {
+			t.Errorf("body % x: Opcodes: %v, Instructions: %v", body, got, want)
+		}
+	}
+}

@@ -39,6 +39,9 @@ func readU32(b []byte) (uint32, int, error) {
 
 // appendU32 appends the shortest unsigned LEB128 encoding of v.
 func appendU32(b []byte, v uint32) []byte {
+	if v < 0x80 {
+		return append(b, byte(v)) // most indices
+	}
 	for {
 		c := byte(v & 0x7f)
 		v >>= 7

@@ -51,14 +51,15 @@ type opcodeInfo struct {
 }
 
 // opcodeIndex maps plain, 0xFC- and 0xFD-prefixed opcodes to their row
-// of opcodeTable, plus one; 0 marks an illegal opcode.
-var opcodeIndex [3][256]uint16
+// of opcodeTable; nil marks an illegal opcode. Set once by init, read only
+// after: every instruction decoded, validated or encoded looks here.
+var opcodeIndex [3][256]*opcodeInfo
 
 func init() {
 	for i := range opcodeTable {
 		info := &opcodeTable[i]
 		p, sub := opcodePlane(info.op)
-		opcodeIndex[p][sub] = uint16(i + 1)
+		opcodeIndex[p][sub] = info
 		if info.sig != "" {
 			info.params, info.results = parseSig(info.sig)
 		}
@@ -97,19 +98,15 @@ func parseSig(sig string) (params, results []ValType) {
 // lookup returns what the table says about op, or nil for an opcode
 // that WebAssembly 2.0 does not have.
 func (op Opcode) lookup() *opcodeInfo {
-	var i uint16
 	switch op >> 8 {
 	case 0:
-		i = opcodeIndex[0][op]
+		return opcodeIndex[0][byte(op)]
 	case prefixMisc:
-		i = opcodeIndex[1][op&0xff]
+		return opcodeIndex[1][byte(op)]
 	case prefixSIMD:
-		i = opcodeIndex[2][op&0xff]
+		return opcodeIndex[2][byte(op)]
 	}
-	if i == 0 {
-		return nil
-	}
-	return &opcodeTable[i-1]
+	return nil
 }
 
 // String returns the instruction's name in the text format.

@@ -72,6 +72,11 @@ func (r *reader) u32(what string) uint32 {
 	if r.err != nil {
 		return 0
 	}
+	if r.off < len(r.b) && r.b[r.off] < 0x80 {
+		// One byte, as most indices are: the fast path.
+		r.off++
+		return uint32(r.b[r.off-1])
+	}
 	v, n, err := readU32(r.b[r.off:])
 	if err != nil {
 		r.fail(fmt.Errorf("%s: %w", what, err))

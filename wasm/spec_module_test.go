@@ -249,6 +249,37 @@ func checkInstrRoundTrip(m *Module) error {
 		if !bytes.Equal(EncodeBody(again), enc) {
 			return errors.New("EncodeBody is not stable")
 		}
+		// AppendInstructionStarts gives the same instructions, and where
+		// each starts.
+		again, starts, err := (&Code{Body: x}).AppendInstructionStarts(nil, nil)
+		if err != nil {
+			return fmt.Errorf("expression %d: AppendInstructionStarts: %v", i, err)
+		}
+		if !reflect.DeepEqual(again, instrs) || len(starts) != len(instrs) {
+			return fmt.Errorf("expression %d: AppendInstructionStarts gives other instructions, or %d starts for %d", i, len(starts), len(instrs))
+		}
+		for j, off := range starts {
+			first := byte(instrs[j].Op)
+			if instrs[j].Op>>8 != 0 {
+				first = byte(instrs[j].Op >> 8)
+			}
+			if j == 0 && off != 0 || j > 0 && off <= starts[j-1] || off >= len(x) || x[off] != first {
+				return fmt.Errorf("expression %d: instruction %d (%v) starts at %d", i, j, instrs[j].Op, off)
+			}
+		}
+		// Opcodes visits the same opcodes.
+		var ops []Opcode
+		if err := (&Code{Body: x}).Opcodes(func(op Opcode) { ops = append(ops, op) }); err != nil {
+			return fmt.Errorf("expression %d: Opcodes: %v", i, err)
+		}
+		if len(ops) != len(instrs) {
+			return fmt.Errorf("expression %d: Opcodes visits %d instructions, Instructions gives %d", i, len(ops), len(instrs))
+		}
+		for j, op := range ops {
+			if op != instrs[j].Op {
+				return fmt.Errorf("expression %d: Opcodes' instruction %d is %v, Instructions' %v", i, j, op, instrs[j].Op)
+			}
+		}
 	}
 	return nil
 }
@@ -259,6 +290,7 @@ func checkInstrRoundTrip(m *Module) error {
 // the stack changes as the signature says.
 func checkFuncStacks(m *Module) error {
 	imported := uint32(m.NumImports(ExternFunc))
+	typer := NewTyper(m)
 	for i := range m.Code {
 		instrs, err := m.Code[i].Instructions()
 		if err != nil {
@@ -284,6 +316,26 @@ func checkFuncStacks(m *Module) error {
 		}
 		if len(visits) != len(instrs) {
 			return fmt.Errorf("function %d: FuncStack visited %d of %d instructions", i, len(visits), len(instrs))
+		}
+		// A Typer, reused from function to function, reports the same
+		// for the decoded instructions.
+		n := 0
+		var differ error
+		err = typer.FuncStack(imported+uint32(i), instrs, func(pc int, in Instr, stack []ValType, unreachable bool) {
+			if differ == nil && n < len(visits) && (pc != n || !reflect.DeepEqual(in, visits[pc].in) || !typesEqual(stack, visits[pc].stack) || unreachable != visits[pc].unreachable) {
+				differ = fmt.Errorf("function %d: Typer's visit %d (instruction %d, %v, [%s], %v) differs from FuncStack's (%v, [%s], %v)",
+					i, n, pc, in, typeList(stack), unreachable, visits[n].in, typeList(visits[n].stack), visits[n].unreachable)
+			}
+			n++
+		})
+		if err != nil {
+			return err
+		}
+		if differ != nil {
+			return differ
+		}
+		if n != len(visits) {
+			return fmt.Errorf("function %d: Typer visited %d of %d instructions", i, n, len(visits))
 		}
 		for pc, v := range visits {
 			if !reflect.DeepEqual(v.in, instrs[pc]) {

@@ -83,6 +83,36 @@ func FuncStack(m *Module, funcIndex uint32, visit StackVisitor) error {
 	return v.validate(funcIndex, visit)
 }
 
+// A Typer gives the operand stack before each instruction of function
+// bodies already decoded, as FuncStack does for encoded ones, without
+// encoding them again; it reuses its memory from one function to the
+// next. It is for programs that rewrite many functions of one module.
+type Typer struct {
+	v funcValidator
+}
+
+// NewTyper returns a Typer for the functions of m, which should be valid
+// (Validate): a Typer checks of the rest of the module only what it needs.
+// m must not change while the Typer is used.
+func NewTyper(m *Module) *Typer {
+	return &Typer{v: funcValidator{ctx: newContext(m)}}
+}
+
+// FuncStack validates instrs as the body of function funcIndex (an index
+// in the function index space, which starts with the imported
+// functions), with the function's type and locals, and calls visit with
+// the operand stack before each instruction, as the function FuncStack
+// does. instrs may differ from the module's body of the function (say,
+// without its dead code); it must end with the end that closes the body,
+// and nothing may follow it.
+func (t *Typer) FuncStack(funcIndex uint32, instrs []Instr, visit StackVisitor) error {
+	c := t.v.ctx
+	if funcIndex < uint32(c.numFuncImports) || uint64(funcIndex) >= uint64(c.numFuncImports+len(c.m.Code)) {
+		return invalid("function %d has no body", funcIndex)
+	}
+	return t.v.validateInstrs(funcIndex, instrs, visit)
+}
+
 // context is what validation knows of a module: the spec's C.
 type context struct {
 	m                   *Module

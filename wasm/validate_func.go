@@ -101,6 +101,41 @@ func (v *funcValidator) validate(funcIndex uint32, visit StackVisitor) error {
 	return r.err
 }
 
+// validateInstrs is validate for a body already decoded.
+func (v *funcValidator) validateInstrs(funcIndex uint32, instrs []Instr, visit StackVisitor) error {
+	c := v.ctx
+	code := &c.m.Code[int(funcIndex)-c.numFuncImports]
+	ft, err := c.funcType(funcIndex)
+	if err != nil {
+		return invalid("function %d: %v", funcIndex, err)
+	}
+	if err := v.setLocals(ft, code); err != nil {
+		return invalid("function %d: %v", funcIndex, err)
+	}
+	v.vals, v.ctrls, v.err = v.vals[:0], v.ctrls[:0], nil
+	v.pushCtrl(OpBlock, funcBlock, nil)
+	for pc := range instrs {
+		in := &instrs[pc]
+		if len(v.ctrls) == 0 {
+			return invalid("function %d: instruction %d after the final end", funcIndex, pc)
+		}
+		if in.Op.lookup() == nil {
+			return invalid("function %d: instruction %d: %w %v", funcIndex, pc, errIllegalOpcode, in.Op)
+		}
+		if visit != nil {
+			visit(pc, *in, v.vals, v.ctrls[len(v.ctrls)-1].unreachable)
+		}
+		v.instr(in)
+		if v.err != nil {
+			return invalid("function %d: instruction %d: %v: %w", funcIndex, pc, in.Op, v.err)
+		}
+	}
+	if len(v.ctrls) != 0 {
+		return invalid("function %d: body without end", funcIndex)
+	}
+	return nil
+}
+
 func (v *funcValidator) setLocals(ft *FuncType, code *Code) error {
 	v.params, v.locals, v.results = ft.Params, code.Locals, ft.Results
 	v.ends = v.ends[:0]

@@ -274,6 +274,38 @@ func TestFuncStack(t *testing.T) {
 	}
 }
 
+// TestTyper checks a Typer's errors for instruction lists that do not
+// make a body; its visits are checked against FuncStack's on the spec
+// suite (checkFuncStacks).
+func TestTyper(t *testing.T) {
+	m := fn(FuncType{Results: []ValType{I32}}, nil, i32c(1))
+	typer := NewTyper(m)
+	nop := func(int, Instr, []ValType, bool) {}
+	for _, tc := range []struct {
+		name     string
+		index    uint32
+		instrs   []Instr
+		contains string
+	}{
+		{"valid", 0, []Instr{i32c(1), {Op: OpEnd}}, ""},
+		{"no function", 1, []Instr{i32c(1), {Op: OpEnd}}, "has no body"},
+		{"without end", 0, []Instr{i32c(1)}, "body without end"},
+		{"after the end", 0, []Instr{i32c(1), {Op: OpEnd}, {Op: OpNop}}, "after the final end"},
+		{"illegal opcode", 0, []Instr{{Op: 0xff}, {Op: OpEnd}}, "illegal opcode"},
+		{"type mismatch", 0, []Instr{{Op: OpI64Const}, {Op: OpEnd}}, "type mismatch"},
+		{"else without if", 0, []Instr{{Op: OpElse}, {Op: OpEnd}}, "else"},
+		{"valid again", 0, []Instr{{Op: OpI32Const}, {Op: OpEnd}}, ""},
+	} {
+		err := typer.FuncStack(tc.index, tc.instrs, nop)
+		switch {
+		case tc.contains == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.contains != "" && (err == nil || !strings.Contains(err.Error(), tc.contains)):
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.contains)
+		}
+	}
+}
+
 // TestValidateHostile validates modules made to make the validation
 // algorithm spend memory or time out of proportion with their size: it
 // must refuse or accept them cheaply.
