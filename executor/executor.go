@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,6 +77,8 @@ type Executor struct {
 	cfg Config
 	log *slog.Logger
 
+	spawn chan spawnRequest // see spawner
+
 	mu     sync.Mutex
 	proc   *process
 	nextID uint32
@@ -94,14 +97,36 @@ func New(ctx context.Context, cfg Config) (*Executor, error) {
 	if cfg.Memory == 0 {
 		cfg.Memory = 4 << 30
 	}
-	e := &Executor{cfg: cfg, log: cfg.Logger}
+	e := &Executor{cfg: cfg, log: cfg.Logger, spawn: make(chan spawnRequest)}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	go e.spawner()
 	if _, err := e.process(ctx); err != nil {
+		close(e.spawn)
 		return nil, err
 	}
 	return e, nil
+}
+
+// spawnRequest asks the spawner to start cmd.
+type spawnRequest struct {
+	cmd   *exec.Cmd
+	reply chan error
+}
+
+// spawner starts the executor processes, from one OS thread that no
+// other goroutine uses and that lives as long as the Executor. The
+// kernel sends an executor its parent-death signal when the thread that
+// started it ends (go.dev/issue/27505), and Go ends a thread when a
+// goroutine locked to it returns: any other thread could end under it
+// and kill a healthy executor. When the Executor is closed, the thread
+// ends, and any executor still alive gets its SIGKILL.
+func (e *Executor) spawner() {
+	goruntime.LockOSThread() // never unlocked: the thread ends with this goroutine
+	for req := range e.spawn {
+		req.reply <- req.cmd.Start()
+	}
 }
 
 // PID is the host pid of the current executor process, 0 if none runs
@@ -119,10 +144,14 @@ func (e *Executor) PID() int {
 func (e *Executor) Close() error {
 	e.mu.Lock()
 	p := e.proc
+	wasClosed := e.closed
 	e.closed = true
 	e.mu.Unlock()
 	if p != nil {
 		p.close()
+	}
+	if !wasClosed {
+		close(e.spawn)
 	}
 	return nil
 }
@@ -165,7 +194,7 @@ func (e *Executor) process(ctx context.Context) (*process, error) {
 		// Dead or dying: its reading loop fails what it held.
 		e.proc = nil
 	}
-	p, err := start(ctx, e.cfg, e.log)
+	p, err := start(ctx, e.cfg, e.log, e.spawn)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +227,7 @@ type process struct {
 	stopping atomic.Bool
 }
 
-func start(ctx context.Context, cfg Config, log *slog.Logger) (*process, error) {
+func start(ctx context.Context, cfg Config, log *slog.Logger, spawn chan<- spawnRequest) (*process, error) {
 	began := time.Now()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -217,7 +246,9 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*process, error) 
 	}
 	logr, logw := os.NewFile(uintptr(pipe[0]), "executor-log"), os.NewFile(uintptr(pipe[1]), "executor-log-w")
 	cmd := sandbox.Command(cfg.Path, cfg.Args, childEnd, logw)
-	err = cmd.Start()
+	started := make(chan error)
+	spawn <- spawnRequest{cmd, started}
+	err = <-started
 	childEnd.Close()
 	logw.Close()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gate-wasm/gate/internal/testprog"
 )
@@ -158,4 +159,22 @@ func childOf(pid int) int {
 		}
 	}
 	return 0
+}
+
+// TestGateKilled kills gate (SIGKILL, no chance to clean up) while its
+// program runs: its executor must not outlive it.
+func TestGateKilled(t *testing.T) {
+	cmd, _, executor, _ := startWaitingFilter(t, nil)
+	cmd.Process.Kill()
+	cmd.Wait()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", executor))
+		// Gone, or a zombie (its reaper, init, has not waited yet).
+		if err != nil || strings.Contains(string(data), ") Z ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("executor %d still runs 10 s after gate was killed", executor)
+		}
+	}
 }
