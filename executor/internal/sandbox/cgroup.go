@@ -66,10 +66,14 @@ func joinV2(pid int, parent, name string, limits CgroupLimits) (*Cgroup, error) 
 	}
 	err := errors.Join(
 		write(dir, "memory.max", strconv.FormatUint(limits.Memory, 10)),
-		write(dir, "memory.swap.max", "0"),
 		write(dir, "pids.max", strconv.FormatUint(limits.Pids, 10)),
 		write(dir, "cpu.max", cpu),
 	)
+	// No swap either, where swap is accounted (the file exists only
+	// then): its memory would otherwise spill to disk beyond memory.max.
+	if werr := write(dir, "memory.swap.max", "0"); werr != nil && !errors.Is(werr, os.ErrNotExist) {
+		err = errors.Join(err, werr)
+	}
 	if err == nil {
 		err = write(dir, "cgroup.procs", strconv.Itoa(pid))
 	}
