@@ -173,16 +173,28 @@ func (d *instrReader) next(in *Instr) bool {
 		r.fail(fmt.Errorf("expression without end: %w", errTruncated))
 		return false
 	}
-	in.Op = d.opcode()
-	info := in.Op.lookup()
-	if r.err != nil {
-		return false
+	var info *opcodeInfo
+	if b := r.b[r.off]; b != prefixMisc && b != prefixSIMD {
+		// A one-byte opcode, as most are: the fast path.
+		r.off++
+		in.Op, info = Opcode(b), opcodeIndex[0][b]
+	} else {
+		in.Op = d.opcode()
+		if r.err != nil {
+			return false
+		}
+		info = in.Op.lookup()
 	}
 	if info == nil {
 		r.failAt(start, fmt.Errorf("%w %v", errIllegalOpcode, in.Op))
 		return false
 	}
-	d.immediates(in, info)
+	if info.imm == immNone {
+		// Most instructions have no immediates.
+		in.X, in.Y, in.Imm, in.Imm2, in.Labels, in.Types = 0, 0, 0, 0, nil, nil
+	} else {
+		d.immediates(in, info)
+	}
 	if r.err != nil {
 		if fe, ok := r.err.(*FormatError); ok {
 			fe.Err = fmt.Errorf("%v: %w", in.Op, fe.Err)
