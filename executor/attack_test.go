@@ -166,3 +166,17 @@ func TestKillExecutor(t *testing.T) {
 		t.Errorf("executor pid %d after the kill (was %d)", ex.PID(), pid)
 	}
 }
+
+// TestExecutorCrash has the executor crash as a Go program does with
+// GOTRACEBACK=crash: the parent reports the panic, however long the
+// traceback after it. The runtime's last resort is exit(2): the SIGABRT
+// it raises on itself is ignored, the executor being its pid
+// namespace's init. Without rt_sigaction in the allowlist, the filter
+// would kill it on the way and the parent would blame SIGSYS.
+func TestExecutorCrash(t *testing.T) {
+	ex := newExecutor(t, attackBinary)
+	reason := ex.Attack(context.Background(), "crash")
+	if reason == nil || !strings.Contains(reason.Error(), "executor exited with status 2: panic: the test asked the executor to crash") {
+		t.Errorf("after a crash: %v; want status 2 and the panic", reason)
+	}
+}

@@ -219,9 +219,13 @@ type process struct {
 	pending   map[uint32]chan reply // Compiled and Instantiated
 	instances map[uint32]*Instance
 	failure   error // why it died, once dead is closed
-	tail      []string
-	dead      chan struct{}
-	stopOnce  sync.Once
+	// tail is the last lines the executor wrote on fd 2, and first its
+	// first line that says why it ends (a panic, a fatal error, the
+	// sandbox's failure), which a long traceback would push out.
+	tail     []string
+	first    string
+	dead     chan struct{}
+	stopOnce sync.Once
 	// stopping is set once the process is being stopped or has ended:
 	// no new request goes to it.
 	stopping atomic.Bool
@@ -312,6 +316,9 @@ func (p *process) readLog(r *os.File, done chan<- struct{}) {
 		line := s.Text()
 		p.log.Debug("executor says", "line", line)
 		p.mu.Lock()
+		if p.first == "" && meaningful(line) {
+			p.first = line
+		}
 		p.tail = append(p.tail, line)
 		if len(p.tail) > 20 {
 			p.tail = p.tail[1:]
@@ -383,7 +390,7 @@ func (p *process) greeting(r *proto.Reader) error {
 // deathReason says why the executor ended, as precisely as it can.
 func (p *process) deathReason(readErr, waitErr error) error {
 	p.mu.Lock()
-	stopped, tail := p.failure, p.tail
+	stopped, tail, first := p.failure, p.tail, p.first
 	p.mu.Unlock()
 	var reason string
 	if st, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && st.Signaled() {
@@ -402,8 +409,10 @@ func (p *process) deathReason(readErr, waitErr error) error {
 	if readErr != nil && !peerGone(readErr) && stopped == nil {
 		reason += ": " + readErr.Error()
 	}
-	if len(tail) > 0 {
-		reason += ": " + lastMeaningful(tail)
+	if first != "" {
+		reason += ": " + first
+	} else if len(tail) > 0 {
+		reason += ": " + tail[len(tail)-1]
 	}
 	return errors.New(reason)
 }
@@ -415,15 +424,10 @@ func peerGone(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
-// lastMeaningful picks the line of the executor's last words that says
-// most: a Go runtime panic's first line, or the last line.
-func lastMeaningful(tail []string) string {
-	for _, l := range tail {
-		if strings.HasPrefix(l, "fatal error:") || strings.HasPrefix(l, "panic:") || strings.HasPrefix(l, "sandbox:") {
-			return l
-		}
-	}
-	return tail[len(tail)-1]
+// meaningful tells whether a line the executor wrote says why it ends:
+// a Go runtime panic or fatal error, or the sandbox's failure.
+func meaningful(line string) bool {
+	return strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "sandbox:")
 }
 
 // stop kills the process, once, recording why.

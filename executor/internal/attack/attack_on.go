@@ -7,6 +7,7 @@ package attack
 
 import (
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -18,7 +19,7 @@ import (
 const Built = true
 
 // attacks names the attacks Do knows.
-var attacks = []string{"open", "socket", "execve", "ptrace", "mount", "kill", "fork"}
+var attacks = []string{"open", "socket", "execve", "ptrace", "mount", "kill", "fork", "crash"}
 
 // Do makes the system call that what names, with raw system calls so
 // that no other call comes first. "kill PID" signals PID, the parent's
@@ -53,6 +54,11 @@ func Do(what string) error {
 		_, _, errno = unix.Syscall(unix.SYS_KILL, uintptr(pid), uintptr(unix.SIGKILL), 0)
 	case "fork":
 		_, _, errno = unix.Syscall(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0)
+	case "crash":
+		// Not an attack: the executor crashing as a Go program does
+		// with GOTRACEBACK=crash, by raising SIGABRT on itself.
+		debug.SetTraceback("crash")
+		panic("the test asked the executor to crash")
 	default:
 		return fmt.Errorf("unknown attack %q (known: %v)", name, attacks)
 	}

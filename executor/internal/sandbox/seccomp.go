@@ -33,9 +33,12 @@ var Allowed = []string{
 	"getrandom",
 	// Not seen in the traces but on paths that must not kill the
 	// executor: returning from a signal handler, the clock where the
-	// vDSO does not serve it, and the end of the process (and the
-	// runtime's own crash report, which raises a signal on itself).
-	"rt_sigreturn", "clock_gettime", "exit_group", "getpid",
+	// vDSO does not serve it, the end of the process, and the Go
+	// runtime's death by a crash (it restores a signal's default
+	// action and raises it on itself, then exits: without
+	// rt_sigaction the filter would kill it first, and the parent
+	// would blame SIGSYS instead of reporting the panic).
+	"rt_sigreturn", "clock_gettime", "exit_group", "getpid", "rt_sigaction",
 }
 
 // goThreadFlags are the flags with which the Go runtime's newosproc
