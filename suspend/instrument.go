@@ -35,6 +35,8 @@ type function struct {
 
 	out   []byte // the encoded code emitted so far
 	depth int    // open labels in out, the function's own excluded
+
+	refPoints []pointRefs // points whose live values include references
 }
 
 // pcInfo is what the instrumentation knows of one instruction.
@@ -179,13 +181,24 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 	f.body(0, n-1, 0, 0, nil, ft.Results)
 	f.storeFuel()
 	f.emit(wasm.Instr{Op: wasm.OpReturn}, wasm.Instr{Op: wasm.OpEnd})
+	var refLocals []uint32 // counted from the end of the frame
+	saved := 0
+	for i := len(f.locals) - 1; i >= 0; i-- {
+		if !f.own(uint32(i)) {
+			if f.locals[i].IsRef() {
+				refLocals = append(refLocals, uint32(saved))
+			}
+			saved++
+		}
+	}
 	for i := range uint32(len(f.locals)) {
-		if f.own(i) || f.locals[i].IsRef() {
+		if f.own(i) {
 			continue
 		}
 		f.emit(local(wasm.OpLocalGet, i))
 		f.save(f.locals[i])
 	}
+	t.refs.add(f.fidx, refLocals, f.refPoints)
 	f.emit(i32c(int32(f.fidx)), local(wasm.OpLocalGet, f.pointLocal), f.call(impSaveFrame))
 	f.zeros(ft.Results)
 	f.emit(wasm.Instr{Op: wasm.OpEnd})
@@ -414,12 +427,24 @@ func (f *function) save(vt wasm.ValType) {
 			local(wasm.OpLocalGet, tv), wasm.Instr{Op: wasm.OpI64x2ExtractLane, Y: 0}, f.call(impSaveI64),
 			local(wasm.OpLocalGet, tv), wasm.Instr{Op: wasm.OpI64x2ExtractLane, Y: 1}, f.call(impSaveI64))
 	default:
-		f.emit(op(wasm.OpDrop)) // references cannot be saved; see docs/SUSPEND.md
+		// A reference cannot be saved: whether it is null is, and the
+		// host refuses to snapshot a frame where it is not (refs.go).
+		f.emit(op(wasm.OpRefIsNull), f.call(impSaveI32))
 	}
 }
 
-// saveTop saves values of types ts from the top of the stack, top first.
-func (f *function) saveTop(ts []wasm.ValType) {
+// saveTop saves values of types ts from the top of the stack, top first,
+// at point k: the first values of the frame.
+func (f *function) saveTop(k uint32, ts []wasm.ValType) {
+	var slots []uint32
+	for i := len(ts) - 1; i >= 0; i-- {
+		if ts[i].IsRef() {
+			slots = append(slots, uint32(len(ts)-1-i))
+		}
+	}
+	if slots != nil {
+		f.refPoints = append(f.refPoints, pointRefs{k, slots})
+	}
 	for i := len(ts) - 1; i >= 0; i-- {
 		f.save(ts[i])
 	}
@@ -441,7 +466,9 @@ func (f *function) load(vt wasm.ValType) {
 		f.emit(f.call(impLoadI64), local(wasm.OpLocalSet, t64), f.call(impLoadI64), op(wasm.OpI64x2Splat),
 			local(wasm.OpLocalGet, t64), wasm.Instr{Op: wasm.OpI64x2ReplaceLane, Y: 1})
 	default:
-		f.emit(wasm.Instr{Op: wasm.OpRefNull, X: uint32(vt)})
+		// What was saved is whether the reference was null; the host
+		// snapshots only frames where it was.
+		f.emit(f.call(impLoadI32), op(wasm.OpDrop), wasm.Instr{Op: wasm.OpRefNull, X: uint32(vt)})
 	}
 }
 
@@ -504,7 +531,7 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, skip *loopSkip) {
 	f.emit(f.call(impCheck))
 	f.loadFuel()
 	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(params, params))
-	f.saveTop(params)
+	f.saveTop(k, params)
 	f.brU(k)
 	f.emit(op(wasm.OpEnd), op(wasm.OpEnd), op(wasm.OpEnd))
 }
@@ -781,7 +808,7 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 	// (state is 2 here after a call skipped while rewinding)
 	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, i32c(StateUnwinding), op(wasm.OpI32Eq), f.ifType(after, after))
 	f.drops(len(ft.Results))
-	f.saveTop(live)
+	f.saveTop(k, live)
 	f.brU(k)
 	f.emit(op(wasm.OpEnd))
 	return after

@@ -2,11 +2,13 @@ package suspend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gate-wasm/gate/wasm"
@@ -25,6 +27,10 @@ type testHost struct {
 	frames    []testFrame
 	cur       []uint64 // values of the frame being saved or restored
 	saved     int      // values saved, for the log
+
+	// refused is why the last suspension could not be snapshotted
+	// (Refs.Check), which ends runHost.
+	refused error
 
 	// sched_yield of wasi_snapshot_preview1 returns how many times it has
 	// run; with yieldSuspendAt > 0, every yieldSuspendAt-th call asks for a
@@ -148,6 +154,10 @@ func runHost(t *testing.T, bin []byte, export string, args []uint64, h *testHost
 	if err != nil {
 		t.Fatal(err)
 	}
+	refs, err := ReadRefs(dm)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var globalNames []string
 	for _, ex := range dm.Exports {
 		if ex.Kind == wasm.ExternGlobal && ex.Name != StateExport {
@@ -187,6 +197,21 @@ func runHost(t *testing.T, bin []byte, export string, args []uint64, h *testHost
 		suspensions++
 		if suspensions > 100000 {
 			t.Fatal("no progress")
+		}
+		// What a host does before a snapshot: refuse frames that held
+		// references that were not null. The values that stand for
+		// references are whether they were null: 0 or 1.
+		for _, fr := range h.frames {
+			for _, i := range refs.Slots(fr.fn, fr.point, len(fr.values)) {
+				if v := fr.values[i]; v > 1 {
+					t.Fatalf("frame of function %d at point %d: value %d, a reference slot, is %d", fr.fn, fr.point, i, v)
+				}
+			}
+			if err := refs.Check(fr.fn, fr.point, fr.values); err != nil {
+				h.refused = err
+				m.Close(ctx)
+				return nil, suspensions
+			}
 		}
 		// Snapshot: memory and exported mutable globals.
 		var mem []byte
@@ -344,4 +369,158 @@ func TestFuel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestReferences suspends functions with references live at their
+// suspension points: null ones come back null; a frame with one that is
+// not null is refused, with an error that says so.
+func TestReferences(t *testing.T) {
+	orig := wat2wasm(t, "refs.wat")
+	bin, err := TransformBinary(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []uint64{7}
+	want := runPlain(t, orig, "nulls", args)
+	for every := 1; every <= 6; every++ { // nulls(7) passes 7 check sites
+		h := &testHost{t: t, suspendAt: every}
+		got, n := runHost(t, bin, "nulls", args, h)
+		if h.refused != nil || !slices.Equal(got, want) || n == 0 {
+			t.Fatalf("nulls, suspending every %d checks: got %v after %d suspensions (refused: %v), want %v", every, got, n, h.refused, want)
+		}
+	}
+
+	// The slots of the loop in nulls: its parameter, saved first, and
+	// the two reference locals, saved among the locals (params first).
+	m, err := wasm.Decode(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := ReadRefs(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nulls := uint32(m.NumImports(wasm.ExternFunc)) + 1
+	// Frame: the loop's funcref; locals $n, $r, $s, $e and those the
+	// transform added that are saved (none here).
+	if got := refs.Slots(nulls, 1, 5); !slices.Equal(got, []int{0, 2, 4}) {
+		t.Errorf("Slots of nulls at its loop: %v, want [0 2 4]", got)
+	}
+	// A frame too short for the module (which restoring it refuses):
+	// only indices within it.
+	for _, n := range []int{0, 1, 2} {
+		for _, i := range refs.Slots(nulls, 1, n) {
+			if i < 0 || i >= n {
+				t.Errorf("Slots of a frame of %d values: %d", n, i)
+			}
+		}
+	}
+	if got := refs.Slots(nulls+1, 1, 2); !slices.Equal(got, []int{1}) {
+		t.Errorf("Slots of nonnull at its loop: %v, want [1] ($r of the locals $n $r)", got)
+	}
+	if got := refs.Slots(nulls-1, 1, 2); got != nil {
+		t.Errorf("Slots of a function without references: %v", got)
+	}
+
+	h := &testHost{t: t, suspendAt: 3}
+	if _, n := runHost(t, bin, "nonnull", args, h); h.refused == nil {
+		t.Fatalf("nonnull: %d suspensions, none refused", n)
+	} else if !strings.Contains(h.refused.Error(), "reference that is not null") {
+		t.Errorf("nonnull refused with %q", h.refused)
+	}
+	t.Logf("refused: %v", h.refused)
+}
+
+// TestReadRefsBad checks that a refs section that does not decode is an
+// error, never a panic.
+func TestReadRefsBad(t *testing.T) {
+	good := (&refsWriter{}).section().Data
+	for _, data := range [][]byte{
+		nil,
+		{2, 0},                                  // other version
+		{1},                                     // no count
+		{1, 1},                                  // a function missing
+		{1, 0, 0},                               // bytes after the end
+		{1, 0xff, 0xff, 0xff, 0xff, 0x7f},       // count past the end
+		{1, 2, 0, 0, 0, 0, 0, 0},                // function 0 twice
+		{1, 1, 0, 1, 0x80},                      // truncated number
+		{1, 1, 0, 0, 1, 5, 0xff, 0xff, 0xff, 0}, // a list past the end
+	} {
+		m := &wasm.Module{Customs: []wasm.Custom{{Name: RefsSection, Data: data}}}
+		if _, err := ReadRefs(m); err == nil {
+			t.Errorf("ReadRefs(% x) succeeds", data)
+		}
+	}
+	m := &wasm.Module{Customs: []wasm.Custom{{Name: RefsSection, Data: good}}}
+	if _, err := ReadRefs(m); err != nil {
+		t.Errorf("ReadRefs of an empty section: %v", err)
+	}
+	m.Customs = append(m.Customs, m.Customs[0])
+	if _, err := ReadRefs(m); err == nil {
+		t.Error("ReadRefs of two sections succeeds")
+	}
+	if _, err := ReadRefs(&wasm.Module{}); !errors.Is(err, ErrNoRefs) {
+		t.Errorf("ReadRefs without a section: %v, want ErrNoRefs", err)
+	}
+}
+
+// TestChangesTables checks ChangesTables on modules with and without
+// instructions that change tables.
+func TestChangesTables(t *testing.T) {
+	for _, c := range []struct {
+		wat  string
+		want bool
+	}{
+		{`(module (table 1 funcref) (func (result i32) i32.const 0 table.get 0 ref.is_null))`, false},
+		{`(module (table 1 funcref) (func i32.const 0 ref.null func table.set 0))`, true},
+		{`(module (table 1 funcref) (func (result i32) ref.null func i32.const 1 table.grow 0))`, true},
+		{`(module (table 1 funcref) (func i32.const 0 ref.null func i32.const 1 table.fill 0))`, true},
+		{`(module (table 1 funcref) (func i32.const 0 i32.const 0 i32.const 0 table.copy 0 0))`, true},
+		{`(module (table 1 funcref) (elem $e func) (func i32.const 0 i32.const 0 i32.const 0 table.init $e))`, true},
+		{`(module (elem $e func) (func elem.drop $e))`, true},
+		{`(module (table 1 funcref) (func (result i32) table.size 0))`, false},
+	} {
+		m, err := wasm.Decode(watString(t, c.wat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ChangesTables(m)
+		if err != nil || got != c.want {
+			t.Errorf("ChangesTables(%s) = %v, %v; want %v", c.wat, got, err, c.want)
+		}
+		// The transform adds no such instruction.
+		out, err := Transform(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ChangesTables(out); err != nil || got != c.want {
+			t.Errorf("ChangesTables of the transformed %s = %v, %v; want %v", c.wat, got, err, c.want)
+		}
+	}
+	bad := &wasm.Module{Code: []wasm.Code{{Body: []byte{0x41}}}}
+	if _, err := ChangesTables(bad); err == nil {
+		t.Error("ChangesTables of a body that does not decode succeeds")
+	}
+}
+
+// watString assembles a module given as text with wat2wasm.
+func watString(t *testing.T, wat string) []byte {
+	t.Helper()
+	tool, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Skip("wat2wasm (wabt) not installed")
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "m.wat"), filepath.Join(dir, "m.wasm")
+	if err := os.WriteFile(in, []byte(wat), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := exec.Command(tool, in, "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm: %v\n%s", err, o)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -137,6 +137,8 @@ type transformer struct {
 
 	// arena holds the output's function bodies: one allocation for many.
 	arena []byte
+
+	refs refsWriter // the refs section
 }
 
 // open is a block, loop or if not yet closed, as the instrumentation
@@ -294,6 +296,15 @@ func (t *transformer) run() (*wasm.Module, error) {
 		}
 		out.Code[i] = code
 	}
+
+	// Custom sections: the refs section replaces any of that name.
+	out.Customs = nil
+	for _, c := range in.Customs {
+		if c.Name != RefsSection {
+			out.Customs = append(out.Customs, c)
+		}
+	}
+	out.Customs = append(out.Customs, t.refs.section())
 	return t.out, nil
 }
 
