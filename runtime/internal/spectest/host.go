@@ -9,6 +9,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/gate-wasm/gate/runtime/internal/frames"
 )
 
 // spectestModule is the "spectest" module that the suite imports, as a
@@ -116,13 +118,17 @@ const (
 const Fuel = math.MaxInt32
 
 // instantiateSuspend instantiates the host module "gate_suspend" that the
-// suspendable transform's output imports, for a run in which no suspension
-// is ever requested: check refills the caller's exported fuel global
-// (gate_suspend.fuel, through wazero's api.MutableGlobal) and returns
-// without touching gate_suspend.state; the functions that save and
-// restore frames are only called while unwinding or rewinding, which never
-// happens here, so a call to any of them is a trap that fails the
-// command.
+// suspendable transform's output imports.
+//
+// A call whose context carries no suspender (see withSuspender) is one in
+// which no suspension is ever requested: check refills the caller's
+// exported fuel global (gate_suspend.fuel, through wazero's
+// api.MutableGlobal) and returns without touching gate_suspend.state; the
+// functions that save and restore frames are only called while unwinding
+// or rewinding, which never happens then, so a call to any of them is a
+// trap that fails the command. A call with a suspender (the
+// suspend-everywhere mode, suspendall.go) hands check and the frames to
+// it.
 //
 // checks counts the calls of check.
 func instantiateSuspend(ctx context.Context, r wazero.Runtime, checks *atomic.Int64) error {
@@ -130,30 +136,42 @@ func instantiateSuspend(ctx context.Context, r wazero.Runtime, checks *atomic.In
 	b := r.NewHostModuleBuilder(suspendModule)
 	check := func(ctx context.Context, m api.Module, stack []uint64) {
 		checks.Add(1)
+		if sp := suspenderOf(ctx); sp != nil {
+			sp.check(m)
+			return
+		}
 		refuel(ctx, m, stack)
 	}
 	b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(check), nil, nil).Export("check")
-	unexpected := func(name string) api.GoModuleFunc {
-		return func(context.Context, api.Module, []uint64) {
-			panic(fmt.Errorf("%s.%s called, but no suspension was requested", suspendModule, name))
-		}
-	}
 	for _, f := range []struct {
 		name            string
 		params, results []api.ValueType
+		fn              func(sp *suspender, stack []uint64) error
 	}{
-		{"save_i32", []api.ValueType{i32}, nil},
-		{"save_i64", []api.ValueType{i64}, nil},
-		{"save_f32", []api.ValueType{f32}, nil},
-		{"save_f64", []api.ValueType{f64}, nil},
-		{"save_frame", []api.ValueType{i32, i32}, nil},
-		{"restore_frame", []api.ValueType{i32}, []api.ValueType{i32}},
-		{"load_i32", nil, []api.ValueType{i32}},
-		{"load_i64", nil, []api.ValueType{i64}},
-		{"load_f32", nil, []api.ValueType{f32}},
-		{"load_f64", nil, []api.ValueType{f64}},
+		{"save_i32", []api.ValueType{i32}, nil, func(sp *suspender, s []uint64) error { return sp.save(frames.I32, s) }},
+		{"save_i64", []api.ValueType{i64}, nil, func(sp *suspender, s []uint64) error { return sp.save(frames.I64, s) }},
+		{"save_f32", []api.ValueType{f32}, nil, func(sp *suspender, s []uint64) error { return sp.save(frames.F32, s) }},
+		{"save_f64", []api.ValueType{f64}, nil, func(sp *suspender, s []uint64) error { return sp.save(frames.F64, s) }},
+		{"save_frame", []api.ValueType{i32, i32}, nil, (*suspender).saveFrame},
+		{"restore_frame", []api.ValueType{i32}, []api.ValueType{i32}, (*suspender).restoreFrame},
+		{"load_i32", nil, []api.ValueType{i32}, func(sp *suspender, s []uint64) error { return sp.load(frames.I32, s) }},
+		{"load_i64", nil, []api.ValueType{i64}, func(sp *suspender, s []uint64) error { return sp.load(frames.I64, s) }},
+		{"load_f32", nil, []api.ValueType{f32}, func(sp *suspender, s []uint64) error { return sp.load(frames.F32, s) }},
+		{"load_f64", nil, []api.ValueType{f64}, func(sp *suspender, s []uint64) error { return sp.load(frames.F64, s) }},
 	} {
-		b.NewFunctionBuilder().WithGoModuleFunction(unexpected(f.name), f.params, f.results).Export(f.name)
+		name, fn := f.name, f.fn
+		host := func(ctx context.Context, _ api.Module, stack []uint64) {
+			sp := suspenderOf(ctx)
+			if sp == nil {
+				panic(fmt.Errorf("%s.%s called, but no suspension was requested", suspendModule, name))
+			}
+			if err := fn(sp, stack); err != nil {
+				// A panic in a host function makes the call fail
+				// with this error; the harness reports it.
+				panic(fmt.Errorf("%s.%s: %w", suspendModule, name, err))
+			}
+		}
+		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(host), f.params, f.results).Export(name)
 	}
 	_, err := b.Instantiate(ctx)
 	return err

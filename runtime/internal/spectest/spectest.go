@@ -57,6 +57,12 @@ type Options struct {
 
 	// Parallel is how many files run at once; 0 means GOMAXPROCS.
 	Parallel int
+
+	// Suspend, with a Transform that is the suspendable transform,
+	// turns on the suspend-everywhere mode (suspendall.go): every invoke
+	// action is also suspended at its checks, resumed from a snapshot in
+	// a fresh runtime, and compared with the uninterrupted run.
+	Suspend *SuspendOptions
 }
 
 // Counts are the outcomes of commands.
@@ -95,6 +101,11 @@ type FileResult struct {
 	Stale []string
 	// Checks counts the calls of gate_suspend.check (with a Transform).
 	Checks int64
+	// Suspend counts the suspensions of the suspend-everywhere mode;
+	// SuspendFailures are the resumed runs that differed from the
+	// uninterrupted ones, or could not be made.
+	Suspend         SuspendCounts
+	SuspendFailures []Outcome
 }
 
 // Result is the result of a run over the suite.
@@ -103,6 +114,8 @@ type Result struct {
 	Total  Counts
 	ByType map[string]Counts
 	Checks int64 // calls of gate_suspend.check (with a Transform)
+	// Suspend sums the files' suspension counts.
+	Suspend SuspendCounts
 }
 
 // Position names a command: the .wast file of the suite and the command's
@@ -159,6 +172,7 @@ func Run(ctx context.Context, dir string, opts Options) (*Result, error) {
 	for _, fr := range results {
 		res.Total.add(fr.Counts)
 		res.Checks += fr.Checks
+		res.Suspend.add(&fr.Suspend)
 		for t, c := range fr.ByType {
 			s := res.ByType[t]
 			s.add(c)
@@ -195,6 +209,11 @@ type script struct {
 	opts Options
 	r    wazero.Runtime
 
+	wast string // the file's .wast name, for positions
+
+	// everywhere is the state of the suspend-everywhere mode, if on.
+	everywhere *everywhere
+
 	regName map[int]string // module command index -> registered name
 	regSkip map[int]string // register command index -> why it is skipped
 	modules map[string]*instance
@@ -207,6 +226,9 @@ type instance struct {
 	mod  api.Module
 	line int
 	err  error
+	// susp is what the suspend-everywhere mode knows of the module, if
+	// it is on.
+	susp *suspendable
 }
 
 // outcome kinds.
@@ -237,7 +259,8 @@ func RunFile(ctx context.Context, path string, opts Options) (*FileResult, error
 	}
 	fr := &FileResult{Name: wast, ByType: map[string]Counts{}}
 
-	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCoreFeatures(api.CoreFeaturesV2))
+	config := wazero.NewRuntimeConfig().WithCoreFeatures(api.CoreFeaturesV2)
+	r := wazero.NewRuntimeWithConfig(ctx, config)
 	defer r.Close(ctx)
 	if _, err := r.InstantiateWithConfig(ctx, spectestModule, wazero.NewModuleConfig().WithName("spectest")); err != nil {
 		return nil, fmt.Errorf("spectest module: %v", err)
@@ -250,9 +273,15 @@ func RunFile(ctx context.Context, path string, opts Options) (*FileResult, error
 		}
 	}
 	s := &script{
-		ctx: ctx, dir: filepath.Dir(path), opts: opts, r: r,
+		ctx: ctx, dir: filepath.Dir(path), opts: opts, r: r, wast: wast,
 		regName: map[int]string{}, regSkip: map[int]string{},
 		modules: map[string]*instance{},
+	}
+	if opts.Suspend != nil && opts.Transform != nil {
+		s.everywhere = &everywhere{opts: opts.Suspend, config: config}
+		defer func() {
+			fr.Suspend, fr.SuspendFailures = s.everywhere.counts, s.everywhere.failures
+		}()
 	}
 	s.planRegistrations(file.Commands)
 
@@ -330,7 +359,7 @@ func (s *script) run(i int, c *command) (status, string) {
 	switch c.Type {
 	case "module":
 		inst := &instance{line: c.Line}
-		inst.mod, inst.err = s.instantiate(c.Filename, s.regName[i])
+		inst.mod, inst.susp, inst.err = s.instantiate(c.Filename, s.regName[i])
 		s.last = inst
 		if c.Name != "" {
 			s.modules[c.Name] = inst
@@ -354,7 +383,7 @@ func (s *script) run(i int, c *command) (status, string) {
 		return passed, ""
 
 	case "action", "assert_return":
-		types, results, callErr, err := s.act(c.Action)
+		types, results, callErr, err := s.act(c)
 		if err != nil {
 			return failed, err.Error()
 		}
@@ -384,7 +413,7 @@ func (s *script) run(i int, c *command) (status, string) {
 		return passed, ""
 
 	case "assert_trap", "assert_exhaustion":
-		types, results, callErr, err := s.act(c.Action)
+		types, results, callErr, err := s.act(c)
 		if err != nil {
 			return failed, err.Error()
 		}
@@ -400,7 +429,7 @@ func (s *script) run(i int, c *command) (status, string) {
 		if c.ModuleType != "binary" {
 			return skipped, textSkip
 		}
-		bin, err := s.load(c.Filename)
+		bin, _, err := s.load(c.Filename)
 		if err != nil {
 			if errors.Is(err, errTransform) {
 				return passed, ""
@@ -418,7 +447,7 @@ func (s *script) run(i int, c *command) (status, string) {
 		if c.ModuleType != "binary" {
 			return skipped, textSkip
 		}
-		mod, err := s.instantiate(c.Filename, "")
+		mod, _, err := s.instantiate(c.Filename, "")
 		if err == nil {
 			mod.Close(s.ctx)
 			return failed, fmt.Sprintf("module instantiated, want %q", c.Text)
@@ -449,38 +478,47 @@ type instantiateError struct{ err error }
 func (e *instantiateError) Error() string { return "instantiate: " + firstLine(e.err) }
 func (e *instantiateError) Unwrap() error { return e.err }
 
-// load reads a module of the suite and transforms it.
-func (s *script) load(filename string) ([]byte, error) {
+// load reads a module of the suite and transforms it. In the
+// suspend-everywhere mode it also prepares the transformed module for
+// snapshots (prepare) and says what the mode needs to know of it.
+func (s *script) load(filename string) ([]byte, *suspendable, error) {
 	bin, err := os.ReadFile(filepath.Join(s.dir, filename))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if s.opts.Transform != nil {
-		out, err := s.opts.Transform(bin)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", errTransform, filename, err)
-		}
-		bin = out
+	if s.opts.Transform == nil {
+		return bin, nil, nil
 	}
-	return bin, nil
+	out, err := s.opts.Transform(bin)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %v", errTransform, filename, err)
+	}
+	if s.everywhere == nil {
+		return out, nil, nil
+	}
+	out, sus, err := prepare(bin, out)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filename, err)
+	}
+	return out, sus, nil
 }
 
 // instantiate loads, compiles and instantiates a module under name.
-func (s *script) instantiate(filename, name string) (api.Module, error) {
-	bin, err := s.load(filename)
+func (s *script) instantiate(filename, name string) (api.Module, *suspendable, error) {
+	bin, sus, err := s.load(filename)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	compiled, err := s.r.CompileModule(s.ctx, bin)
 	if err != nil {
-		return nil, fmt.Errorf("compile %s: %s", filename, firstLine(err))
+		return nil, nil, fmt.Errorf("compile %s: %s", filename, firstLine(err))
 	}
 	mod, err := s.r.InstantiateModule(s.ctx, compiled, wazero.NewModuleConfig().WithName(name).WithStartFunctions())
 	if err != nil {
 		compiled.Close(s.ctx)
-		return nil, &instantiateError{err}
+		return nil, nil, &instantiateError{err}
 	}
-	return mod, nil
+	return mod, sus, nil
 }
 
 // module returns the instance of a named module, or of the last one.
@@ -501,9 +539,11 @@ func (s *script) module(name string) (*instance, error) {
 	return inst, nil
 }
 
-// act performs an action: it returns the result types and values, the
-// error of the call (a trap), or an error that prevented the call.
-func (s *script) act(a *action) (types []string, results []uint64, callErr, err error) {
+// act performs the action of command c: it returns the result types and
+// values, the error of the call (a trap), or an error that prevented the
+// call.
+func (s *script) act(c *command) (types []string, results []uint64, callErr, err error) {
+	a := c.Action
 	if a == nil {
 		return nil, nil, nil, errors.New("command without action")
 	}
@@ -533,6 +573,10 @@ func (s *script) act(a *action) (types []string, results []uint64, callErr, err 
 		}
 		for _, t := range def.ResultTypes() {
 			types = append(types, typeName(t))
+		}
+		if s.everywhere != nil && inst.susp != nil {
+			results, callErr = s.invokeEverywhere(c, inst, a.Field, args, types)
+			return types, results, callErr, nil
 		}
 		results, callErr = fn.Call(s.ctx, args...)
 		return types, results, callErr, nil
