@@ -99,6 +99,7 @@ func formatSuspendCounts(res *Result) string {
 	for _, r := range reasons {
 		fmt.Fprintf(&b, "skipped %6d: %s\n", res.Suspend.Skipped[r], r)
 	}
-	fmt.Fprintf(&b, "checks beyond the planned ones, not tried: %d", res.Suspend.NotTried)
+	fmt.Fprintf(&b, "checks beyond the planned ones, not tried: %d; assert_exhaustion actions left out: %d",
+		res.Suspend.NotTried, res.Suspend.ExhaustionSkipped)
 	return b.String()
 }
