@@ -17,7 +17,10 @@
 // rewrites every module before it is compiled, so that the same run can
 // be done on the output of the suspendable transform; the module
 // "gate_suspend" that such output imports is then provided as well, and
-// never asks for a suspension.
+// never asks for a suspension, unless Options.Suspend turns on the
+// suspend-everywhere mode (suspendall.go): every action is then also
+// suspended at its checks, written as a snapshot, resumed in a fresh
+// runtime and compared with the uninterrupted run.
 //
 // It lives inside runtime/ because it uses wazero directly.
 package spectest

@@ -103,3 +103,31 @@ func formatSuspendCounts(res *Result) string {
 		res.Suspend.NotTried, res.Suspend.ExhaustionSkipped)
 	return b.String()
 }
+
+// TestPlan checks the choice of checks at which an action is suspended:
+// the first ones in order, then distinct random ones beyond them, the
+// same for the same position and seed.
+func TestPlan(t *testing.T) {
+	o := &SuspendOptions{MaxPerAction: 4, Random: 3, Seed: 1}
+	if ns, r := o.plan("a.wast:1", 2); fmt.Sprint(ns) != "[1 2]" || r != 0 {
+		t.Errorf("plan of 2 checks = %v, %d random", ns, r)
+	}
+	if ns, r := o.plan("a.wast:1", 6); fmt.Sprint(ns) != "[1 2 3 4 5 6]" || r != 2 {
+		t.Errorf("plan of 6 checks = %v, %d random", ns, r)
+	}
+	ns, r := o.plan("a.wast:1", 1000)
+	if r != 3 || len(ns) != 7 || fmt.Sprint(ns[:4]) != "[1 2 3 4]" {
+		t.Fatalf("plan of 1000 checks = %v, %d random", ns, r)
+	}
+	for i, n := range ns[4:] {
+		if n <= 4 || n > 1000 || (i > 0 && n <= ns[4+i-1]) {
+			t.Errorf("random checks %v: not distinct, sorted, in 5..1000", ns[4:])
+		}
+	}
+	if again, _ := o.plan("a.wast:1", 1000); fmt.Sprint(again) != fmt.Sprint(ns) {
+		t.Errorf("plan not reproducible: %v, then %v", ns, again)
+	}
+	if other, _ := o.plan("a.wast:2", 1000); fmt.Sprint(other) == fmt.Sprint(ns) {
+		t.Errorf("plans of two positions are the same: %v", ns)
+	}
+}
