@@ -650,3 +650,56 @@ func inOwnCgroup(t *testing.T, pid int) bool {
 	}
 	return strings.Contains(string(data), fmt.Sprintf("gate-executor-%d", pid))
 }
+
+// TestSuspendLosesNoInput suspends a filter that waits for more of its
+// input, a pipe, with the executor's request for it under way; then
+// writes more to the pipe and resumes the snapshot in another executor
+// on the same pipe. The read under way must have been interrupted at the
+// snapshot: otherwise the first executor's parent would take the new
+// bytes, and they would be lost.
+func TestSuspendLosesNoInput(t *testing.T) {
+	ex := newExecutor(t, gateBinary)
+	m := compile(t, ex, testprog.C(t, "examples/c/filter.c"), executor.CompileOptions{Suspendable: true})
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	var out bytes.Buffer
+	inst, err := ex.Instantiate(context.Background(), m, executor.Options{Args: []string{"filter"}, Stdin: pr, Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := inst.Run(context.Background(), 0)
+		done <- err
+	}()
+	io.WriteString(pw, "before\n")
+	time.Sleep(300 * time.Millisecond) // it reads that, and waits for more
+	inst.Suspend()
+	if err := <-done; !errors.Is(err, gateruntime.ErrSuspended) {
+		t.Fatalf("Run: %v, want ErrSuspended", err)
+	}
+	snap, err := inst.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst.Close(context.Background())
+	io.WriteString(pw, "after\n")
+	pw.Close()
+
+	other := newExecutor(t, gateBinary)
+	var out2, err2 bytes.Buffer
+	resumed, err := other.Resume(context.Background(), snap, 0, false, executor.Options{Stdin: pr, Stdout: &out2, Stderr: &err2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, err := resumed.Run(context.Background(), 0); err != nil || code != 0 {
+		t.Fatalf("resumed: %d, %v", code, err)
+	}
+	if got := out.String() + out2.String(); got != "BEFORE\nAFTER\n" || err2.String() != "filter: 13 bytes\n" {
+		t.Errorf("output across the suspension %q, stderr %q: input was lost", got, err2.String())
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -130,7 +131,10 @@ type Instance struct {
 	sent  [3]int // output credit used and not yet returned, by stream
 	exit  *proto.Result
 	asked bool // a StdinRequest is unanswered
-	ran   bool
+	// interrupting is set while readStdin's read is being interrupted
+	// by a deadline that cancelStdin set.
+	interrupting bool
+	ran          bool
 	// closing is set once Close has been sent: frames until Closed
 	// are dropped.
 	closing bool
@@ -244,6 +248,11 @@ func (i *Instance) dispatch(f proto.Frame) error {
 		}
 		i.asked = true
 		go i.readStdin(int(n))
+	case proto.StdinCancel:
+		if err := proto.Empty(f); err != nil {
+			return err
+		}
+		i.cancelStdin()
 	case proto.Output:
 		stream, data, err := proto.DecodeOutput(f.Payload)
 		if err != nil {
@@ -304,9 +313,10 @@ func (i *Instance) dispatch(f proto.Frame) error {
 // readStdin answers a request for n bytes of input with one read.
 func (i *Instance) readStdin(n int) {
 	var data []byte
+	var err error
 	if i.opts.Stdin != nil {
 		buf := make([]byte, n)
-		k, err := i.opts.Stdin.Read(buf)
+		var k int
 		for k == 0 && err == nil {
 			k, err = i.opts.Stdin.Read(buf)
 		}
@@ -314,10 +324,47 @@ func (i *Instance) readStdin(n int) {
 	}
 	i.mu.Lock()
 	i.asked = false
+	interrupted := false
+	if i.interrupting {
+		// The deadline was ours: clear it for whoever reads next.
+		i.interrupting = false
+		i.opts.Stdin.(readDeadliner).SetReadDeadline(time.Time{})
+		interrupted = len(data) == 0 && errors.Is(err, os.ErrDeadlineExceeded)
+	}
 	i.mu.Unlock()
-	// Empty data says end of input. A failed write means a dead
-	// executor, which the reading loop reports.
+	// A failed write means a dead executor, which the reading loop
+	// reports.
+	if interrupted {
+		i.proc.w.Write(proto.StdinInterrupted, i.id, []byte{0})
+		return
+	}
+	// Empty data says end of input.
 	i.proc.w.Write(proto.Stdin, i.id, data)
+}
+
+// readDeadliner is an input whose read under way can be interrupted, as
+// an *os.File of a pipe or a net.Conn.
+type readDeadliner interface {
+	SetReadDeadline(time.Time) error
+}
+
+// cancelStdin handles the executor's StdinCancel: it interrupts the read
+// under way if the input takes deadlines (readStdin then answers), and
+// otherwise says it cannot. i.mu is held.
+func (i *Instance) cancelStdin() {
+	if !i.asked {
+		return // the answer is on its way and settles it
+	}
+	if d, ok := i.opts.Stdin.(readDeadliner); ok && !i.interrupting {
+		if d.SetReadDeadline(time.Unix(1, 0)) == nil {
+			i.interrupting = true
+			return
+		}
+	}
+	if !i.interrupting {
+		// Under i.mu: before the answer that readStdin sends later.
+		i.proc.w.Write(proto.StdinInterrupted, i.id, []byte{1})
+	}
 }
 
 // segment is output waiting to be written: data of one stream, and the

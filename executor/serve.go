@@ -229,6 +229,15 @@ func (s *server) handle(f proto.Frame) error {
 			return err
 		}
 		return inst.stdin.deliver(f.Payload)
+	case proto.StdinInterrupted:
+		inst, err := s.streams(f.ID)
+		if s.late(f.ID, inst) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return inst.stdin.interrupted(f.Payload)
 	case proto.Credit:
 		stream, n, err := proto.DecodeCredit(f.Payload)
 		if err != nil {

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
+	"time"
 
 	"github.com/gate-wasm/gate/executor/internal/proto"
 )
@@ -19,6 +21,14 @@ var errClosed = errors.New("stream closed")
 // that the program has not asked for, so a suspension loses none of it
 // (it is where it would be without the executor: still in the parent's
 // input, or in the runtime's buffer that the snapshot carries).
+//
+// It takes read deadlines, as the runtime expects of a reader whose
+// read under way a snapshot can interrupt: when the deadline passes
+// with a request unanswered, it asks the parent to interrupt its own
+// read (StdinCancel) and waits for the answer, so that bytes the parent
+// read are returned here, before the snapshot, rather than lost after
+// it. If the parent's input cannot be interrupted, Read gives up at
+// once, and what the parent reads later waits in buf for the next Read.
 type stdinPipe struct {
 	w  *proto.Writer
 	id uint32
@@ -29,6 +39,10 @@ type stdinPipe struct {
 	requested int // bytes asked for and not yet answered
 	eof       bool
 	closed    bool
+	deadline  time.Time
+	timer     *time.Timer
+	canceled  bool // StdinCancel sent for the request under way
+	stuck     bool // the parent cannot interrupt the request under way
 }
 
 func newStdinPipe(w *proto.Writer, id uint32) *stdinPipe {
@@ -44,7 +58,17 @@ func (p *stdinPipe) Read(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for len(p.buf) == 0 && !p.eof && !p.closed {
-		if p.requested == 0 {
+		expired := !p.deadline.IsZero() && !time.Now().Before(p.deadline)
+		switch {
+		case expired && (p.requested == 0 || p.stuck):
+			return 0, os.ErrDeadlineExceeded
+		case expired && !p.canceled:
+			// Sent under the lock, as requests are.
+			p.canceled = true
+			if err := p.w.Write(proto.StdinCancel, p.id); err != nil {
+				return 0, fmt.Errorf("cancelling a read of input: %w", err)
+			}
+		case !expired && p.requested == 0:
 			// Sent under the lock, so that no request follows
 			// close (and the Closed frame).
 			n := min(len(b), proto.MaxChunk)
@@ -63,6 +87,27 @@ func (p *stdinPipe) Read(b []byte) (int, error) {
 	return 0, io.EOF
 }
 
+// SetReadDeadline sets the time after which Read gives up, as
+// os.File's does; the zero time means none.
+func (p *stdinPipe) SetReadDeadline(t time.Time) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.deadline = t
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	if d := time.Until(t); !t.IsZero() && d > 0 {
+		p.timer = time.AfterFunc(d, func() {
+			p.mu.Lock()
+			p.cond.Broadcast()
+			p.mu.Unlock()
+		})
+	}
+	p.cond.Broadcast()
+	return nil
+}
+
 // deliver takes the parent's answer to a request: data, or nothing for
 // the end of input.
 func (p *stdinPipe) deliver(data []byte) error {
@@ -71,7 +116,7 @@ func (p *stdinPipe) deliver(data []byte) error {
 	if p.requested == 0 || len(data) > p.requested {
 		return fmt.Errorf("%w: %d bytes of input, %d asked for", proto.ErrProtocol, len(data), p.requested)
 	}
-	p.requested = 0
+	p.requested, p.canceled, p.stuck = 0, false, false
 	if len(data) == 0 {
 		p.eof = true
 	}
@@ -80,9 +125,34 @@ func (p *stdinPipe) deliver(data []byte) error {
 	return nil
 }
 
+// interrupted takes the parent's answer to a StdinCancel that found
+// nothing to return: the read was interrupted, or cannot be.
+func (p *stdinPipe) interrupted(payload []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := proto.NewDecoder(payload)
+	how := d.U8("interrupted")
+	if err := d.Done("stdin interrupted"); err != nil {
+		return err
+	}
+	if !p.canceled || how > 1 {
+		return fmt.Errorf("%w: input interrupted (%d) without a cancel", proto.ErrProtocol, how)
+	}
+	if how == 0 {
+		p.requested, p.canceled = 0, false
+	} else {
+		p.stuck = true
+	}
+	p.cond.Broadcast()
+	return nil
+}
+
 func (p *stdinPipe) close() {
 	p.mu.Lock()
 	p.closed = true
+	if p.timer != nil {
+		p.timer.Stop()
+	}
 	p.cond.Broadcast()
 	p.mu.Unlock()
 }

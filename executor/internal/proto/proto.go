@@ -57,6 +57,11 @@ const (
 	Kill
 	// Close instance id and free it. No payload.
 	Close
+	// StdinInterrupted answers a StdinCancel when the read under way
+	// returned nothing. Payload: u8, 0 if the read was interrupted (the
+	// request is void), 1 if it cannot be (the answer will come when it
+	// returns).
+	StdinInterrupted
 	// Attack exists only for the tests of the sandbox: an executor
 	// built with the gate_attack tag makes the named forbidden system
 	// call. The release executor refuses it as an unknown frame.
@@ -84,6 +89,11 @@ const (
 	// Closed: instance id is closed; no frame for it follows. No
 	// payload.
 	Closed
+	// StdinCancel: instance id's reader gave up on its read (its
+	// deadline passed, as when a snapshot is taken): interrupt the read
+	// under way if possible, and answer with its data or with
+	// StdinInterrupted. No payload.
+	StdinCancel
 )
 
 const (
