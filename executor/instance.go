@@ -131,10 +131,12 @@ type Instance struct {
 	sent  [3]int // output credit used and not yet returned, by stream
 	exit  *proto.Result
 	asked bool // a StdinRequest is unanswered
+	// stdinDeadlines says opts.Stdin takes read deadlines;
 	// interrupting is set while readStdin's read is being interrupted
 	// by a deadline that cancelStdin set.
-	interrupting bool
-	ran          bool
+	stdinDeadlines bool
+	interrupting   bool
+	ran            bool
 	// closing is set once Close has been sent: frames until Closed
 	// are dropped.
 	closing bool
@@ -152,7 +154,11 @@ func (e *Executor) Instantiate(ctx context.Context, m *Module, opts Options) (*I
 		return nil, err
 	}
 	inst := e.newInstance(p, opts, int(m.opts.memory())+4*len(m.binary)+64<<20)
-	payload := proto.Instantiate{Module: mid, Args: opts.Args, Env: opts.Env}.Encode()
+	var flags uint8
+	if inst.stdinDeadlines {
+		flags = proto.FlagStdinDeadlines
+	}
+	payload := proto.Instantiate{Module: mid, Flags: flags, Args: opts.Args, Env: opts.Env}.Encode()
 	if len(payload) > proto.MaxFrame-64 {
 		return nil, fmt.Errorf("arguments and environment of %d bytes: more than %d", len(payload), proto.MaxFrame-64)
 	}
@@ -175,6 +181,9 @@ func (e *Executor) Resume(ctx context.Context, snapshot []byte, memoryLimit uint
 	if interruptible {
 		flags = proto.FlagInterruptible
 	}
+	if inst.stdinDeadlines {
+		flags |= proto.FlagStdinDeadlines
+	}
 	return inst.create(ctx, proto.TResume, proto.Load{Blob: inst.id, Flags: flags, MemoryLimit: memoryLimit}.Encode())
 }
 
@@ -186,7 +195,7 @@ func (o CompileOptions) memory() uint64 {
 }
 
 func (e *Executor) newInstance(p *process, opts Options, maxSnapshot int) *Instance {
-	inst := &Instance{proc: p, id: e.id(), opts: opts, maxSnapshot: maxSnapshot, done: make(chan struct{})}
+	inst := &Instance{proc: p, id: e.id(), opts: opts, maxSnapshot: maxSnapshot, done: make(chan struct{}), stdinDeadlines: takesDeadlines(opts.Stdin)}
 	inst.cond.L = &inst.mu
 	return inst
 }
@@ -252,7 +261,7 @@ func (i *Instance) dispatch(f proto.Frame) error {
 		if err := proto.Empty(f); err != nil {
 			return err
 		}
-		i.cancelStdin()
+		return i.cancelStdin()
 	case proto.Output:
 		stream, data, err := proto.DecodeOutput(f.Payload)
 		if err != nil {
@@ -335,7 +344,7 @@ func (i *Instance) readStdin(n int) {
 	// A failed write means a dead executor, which the reading loop
 	// reports.
 	if interrupted {
-		i.proc.w.Write(proto.StdinInterrupted, i.id, []byte{0})
+		i.proc.w.Write(proto.StdinInterrupted, i.id)
 		return
 	}
 	// Empty data says end of input.
@@ -349,22 +358,31 @@ type readDeadliner interface {
 }
 
 // cancelStdin handles the executor's StdinCancel: it interrupts the read
-// under way if the input takes deadlines (readStdin then answers), and
-// otherwise says it cannot. i.mu is held.
-func (i *Instance) cancelStdin() {
-	if !i.asked {
-		return // the answer is on its way and settles it
+// under way with a deadline in the past, and readStdin then answers. It
+// runs on the reading loop, so it writes nothing to the socket (which
+// could block the loop while the executor waits on it). i.mu is held.
+func (i *Instance) cancelStdin() error {
+	if !i.stdinDeadlines {
+		return fmt.Errorf("%w: stdin cancel of an input that takes no deadlines", proto.ErrProtocol)
 	}
-	if d, ok := i.opts.Stdin.(readDeadliner); ok && !i.interrupting {
-		if d.SetReadDeadline(time.Unix(1, 0)) == nil {
-			i.interrupting = true
-			return
-		}
+	if !i.asked || i.interrupting {
+		return nil // the answer is on its way and settles it
 	}
-	if !i.interrupting {
-		// Under i.mu: before the answer that readStdin sends later.
-		i.proc.w.Write(proto.StdinInterrupted, i.id, []byte{1})
+	if err := i.opts.Stdin.(readDeadliner).SetReadDeadline(time.Unix(1, 0)); err != nil {
+		// The read goes on; its answer comes when it returns.
+		i.proc.log.Debug("interrupting a read of a program's input", "err", err)
+		return nil
 	}
+	i.interrupting = true
+	return nil
+}
+
+// takesDeadlines tells whether r's reads can be interrupted: it has
+// SetReadDeadline, and it works (an *os.File that is not in Go's poller,
+// such as a terminal or a blocking pipe, says os.ErrNoDeadline).
+func takesDeadlines(r io.Reader) bool {
+	d, ok := r.(readDeadliner)
+	return ok && d.SetReadDeadline(time.Time{}) == nil
 }
 
 // segment is output waiting to be written: data of one stream, and the

@@ -178,7 +178,7 @@ func (s *server) handle(f proto.Frame) error {
 		if !ok {
 			return fmt.Errorf("%w: no module %d", proto.ErrProtocol, m.Module)
 		}
-		inst, err := s.newInstance(f.ID)
+		inst, err := s.newInstance(f.ID, m.Flags&proto.FlagStdinDeadlines != 0)
 		if err != nil {
 			return err
 		}
@@ -193,13 +193,16 @@ func (s *server) handle(f proto.Frame) error {
 		}
 		snap := s.blobs[r.Blob]
 		delete(s.blobs, r.Blob)
-		inst, err := s.newInstance(f.ID)
+		inst, err := s.newInstance(f.ID, r.Flags&proto.FlagStdinDeadlines != 0)
 		if err != nil {
 			return err
 		}
 		rt, err := s.runtime(r.Flags&proto.FlagInterruptible != 0)
 		if err != nil {
-			delete(s.instances, f.ID)
+			// Kept until the parent closes it, as any instance that
+			// could not be made.
+			inst.state = ended
+			inst.close()
 			return s.w.Write(proto.Instantiated, f.ID, failed(err).Encode())
 		}
 		go s.instantiate(inst, func(opts runtime.Options) (*runtime.Instance, error) {
@@ -237,7 +240,7 @@ func (s *server) handle(f proto.Frame) error {
 		if err != nil {
 			return err
 		}
-		return inst.stdin.interrupted(f.Payload)
+		return inst.stdin.interrupted(f)
 	case proto.Credit:
 		stream, n, err := proto.DecodeCredit(f.Payload)
 		if err != nil {
@@ -358,13 +361,13 @@ func (s *server) late(id uint32, inst *instance) bool {
 
 // newInstance registers a new instance id, not yet instantiated. s.mu
 // is held.
-func (s *server) newInstance(id uint32) (*instance, error) {
+func (s *server) newInstance(id uint32, stdinDeadlines bool) (*instance, error) {
 	if _, dup := s.instances[id]; dup {
 		return nil, fmt.Errorf("%w: instance %d exists", proto.ErrProtocol, id)
 	}
 	s.highest = max(s.highest, id)
 	inst := &instance{id: id}
-	inst.stdin = newStdinPipe(s.w, id)
+	inst.stdin = newStdinPipe(s.w, id, stdinDeadlines)
 	inst.stdout = newOutput(s.w, id, 1)
 	inst.stderr = newOutput(s.w, id, 2)
 	s.instances[id] = inst

@@ -27,8 +27,9 @@ var errClosed = errors.New("stream closed")
 // with a request unanswered, it asks the parent to interrupt its own
 // read (StdinCancel) and waits for the answer, so that bytes the parent
 // read are returned here, before the snapshot, rather than lost after
-// it. If the parent's input cannot be interrupted, Read gives up at
-// once, and what the parent reads later waits in buf for the next Read.
+// it. If the parent's input cannot be interrupted (it said so when it
+// made the instance), Read gives up at once, and what the parent reads
+// later waits in buf for the next Read.
 type stdinPipe struct {
 	w  *proto.Writer
 	id uint32
@@ -41,12 +42,13 @@ type stdinPipe struct {
 	closed    bool
 	deadline  time.Time
 	timer     *time.Timer
-	canceled  bool // StdinCancel sent for the request under way
-	stuck     bool // the parent cannot interrupt the request under way
+	// interruptible says the parent can interrupt its reads.
+	interruptible bool
+	canceled      bool // StdinCancel sent for the request under way
 }
 
-func newStdinPipe(w *proto.Writer, id uint32) *stdinPipe {
-	p := &stdinPipe{w: w, id: id}
+func newStdinPipe(w *proto.Writer, id uint32, interruptible bool) *stdinPipe {
+	p := &stdinPipe{w: w, id: id, interruptible: interruptible}
 	p.cond.L = &p.mu
 	return p
 }
@@ -60,7 +62,7 @@ func (p *stdinPipe) Read(b []byte) (int, error) {
 	for len(p.buf) == 0 && !p.eof && !p.closed {
 		expired := !p.deadline.IsZero() && !time.Now().Before(p.deadline)
 		switch {
-		case expired && (p.requested == 0 || p.stuck):
+		case expired && (p.requested == 0 || !p.interruptible):
 			return 0, os.ErrDeadlineExceeded
 		case expired && !p.canceled:
 			// Sent under the lock, as requests are.
@@ -116,7 +118,7 @@ func (p *stdinPipe) deliver(data []byte) error {
 	if p.requested == 0 || len(data) > p.requested {
 		return fmt.Errorf("%w: %d bytes of input, %d asked for", proto.ErrProtocol, len(data), p.requested)
 	}
-	p.requested, p.canceled, p.stuck = 0, false, false
+	p.requested, p.canceled = 0, false
 	if len(data) == 0 {
 		p.eof = true
 	}
@@ -125,24 +127,18 @@ func (p *stdinPipe) deliver(data []byte) error {
 	return nil
 }
 
-// interrupted takes the parent's answer to a StdinCancel that found
-// nothing to return: the read was interrupted, or cannot be.
-func (p *stdinPipe) interrupted(payload []byte) error {
+// interrupted takes the parent's answer to a StdinCancel whose read was
+// interrupted with nothing read: the request is void.
+func (p *stdinPipe) interrupted(f proto.Frame) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d := proto.NewDecoder(payload)
-	how := d.U8("interrupted")
-	if err := d.Done("stdin interrupted"); err != nil {
+	if err := proto.Empty(f); err != nil {
 		return err
 	}
-	if !p.canceled || how > 1 {
-		return fmt.Errorf("%w: input interrupted (%d) without a cancel", proto.ErrProtocol, how)
+	if !p.canceled {
+		return fmt.Errorf("%w: input interrupted without a cancel", proto.ErrProtocol)
 	}
-	if how == 0 {
-		p.requested, p.canceled = 0, false
-	} else {
-		p.stuck = true
-	}
+	p.requested, p.canceled = 0, false
 	p.cond.Broadcast()
 	return nil
 }

@@ -58,9 +58,8 @@ const (
 	// Close instance id and free it. No payload.
 	Close
 	// StdinInterrupted answers a StdinCancel when the read under way
-	// returned nothing. Payload: u8, 0 if the read was interrupted (the
-	// request is void), 1 if it cannot be (the answer will come when it
-	// returns).
+	// was interrupted and returned nothing: the request is void. No
+	// payload.
 	StdinInterrupted
 	// Attack exists only for the tests of the sandbox: an executor
 	// built with the gate_attack tag makes the named forbidden system
@@ -91,8 +90,9 @@ const (
 	Closed
 	// StdinCancel: instance id's reader gave up on its read (its
 	// deadline passed, as when a snapshot is taken): interrupt the read
-	// under way if possible, and answer with its data or with
-	// StdinInterrupted. No payload.
+	// under way, and answer with its data, the end of input, or
+	// StdinInterrupted. Only for instances made with FlagStdinDeadlines.
+	// No payload.
 	StdinCancel
 )
 
@@ -201,6 +201,10 @@ func (r *Reader) Read() (Frame, error) {
 const (
 	FlagSuspendable = 1 << iota
 	FlagInterruptible
+	// FlagStdinDeadlines (Instantiate, Resume): the parent can interrupt
+	// a read of the instance's input, so the executor may send
+	// StdinCancel.
+	FlagStdinDeadlines
 	flagsKnown = FlagSuspendable | FlagInterruptible
 )
 
@@ -215,6 +219,7 @@ type Load struct {
 // Instantiate asks for an instance of a compiled module.
 type Instantiate struct {
 	Module uint32
+	Flags  uint8 // FlagStdinDeadlines
 	Args   []string
 	Env    []string
 }
@@ -384,7 +389,8 @@ func DecodeLoad(t Type, p []byte) (Load, error) {
 	}
 	known := uint8(flagsKnown)
 	if t == TResume {
-		known = FlagInterruptible // a snapshot is suspendable already
+		// A snapshot is suspendable already; it is an instance.
+		known = FlagInterruptible | FlagStdinDeadlines
 	}
 	if l.Flags&^known != 0 {
 		return Load{}, protocolErrorf("frame of type %d: unknown flags %#x", t, l.Flags)
@@ -395,6 +401,7 @@ func DecodeLoad(t Type, p []byte) (Load, error) {
 func (m Instantiate) Encode() []byte {
 	var e Encoder
 	e.U32(m.Module)
+	e.U8(m.Flags)
 	e.Strings(m.Args)
 	e.Strings(m.Env)
 	return e.Bytes()
@@ -403,9 +410,12 @@ func (m Instantiate) Encode() []byte {
 // DecodeInstantiate decodes and validates an Instantiate payload.
 func DecodeInstantiate(p []byte) (Instantiate, error) {
 	d := NewDecoder(p)
-	m := Instantiate{Module: d.U32("module"), Args: d.Strings("arguments", MaxStrings), Env: d.Strings("environment", MaxStrings)}
+	m := Instantiate{Module: d.U32("module"), Flags: d.U8("flags"), Args: d.Strings("arguments", MaxStrings), Env: d.Strings("environment", MaxStrings)}
 	if err := d.Done("instantiate"); err != nil {
 		return Instantiate{}, err
+	}
+	if m.Flags&^FlagStdinDeadlines != 0 {
+		return Instantiate{}, protocolErrorf("instantiate: unknown flags %#x", m.Flags)
 	}
 	return m, nil
 }

@@ -13,7 +13,7 @@ import (
 func TestFramesRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
-	in := Instantiate{Module: 7, Args: []string{"prog", "", "two words"}, Env: []string{"A=1"}}
+	in := Instantiate{Module: 7, Flags: FlagStdinDeadlines, Args: []string{"prog", "", "two words"}, Env: []string{"A=1"}}
 	if err := w.Write(TInstantiate, 42, in.Encode()); err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +66,9 @@ func TestBadFrames(t *testing.T) {
 		"result truncated":  second(DecodeResult(good[:len(good)-1])),
 		"result left over":  second(DecodeResult(append(good, 0))),
 		"result kind":       second(DecodeResult(append([]byte{99}, good[1:]...))),
-		"strings count":     second(DecodeInstantiate(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 1), 1<<30))),
-		"string length":     second(DecodeInstantiate(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 1), 1), 1<<31))),
+		"strings count":     second(DecodeInstantiate(binary.LittleEndian.AppendUint32(append(binary.LittleEndian.AppendUint32(nil, 1), 0), 1<<30))),
+		"string length":     second(DecodeInstantiate(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(append(binary.LittleEndian.AppendUint32(nil, 1), 0), 1), 1<<31))),
+		"instantiate flags": second(DecodeInstantiate(Instantiate{Flags: FlagSuspendable}.Encode())),
 		"compile flags":     second(DecodeLoad(TCompile, Load{Flags: 0x80}.Encode())),
 		"resume flags":      second(DecodeLoad(TResume, Load{Flags: FlagSuspendable}.Encode())),
 		"credit stream":     third(DecodeCredit(EncodeCredit(3, 1))),
