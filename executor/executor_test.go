@@ -197,6 +197,12 @@ func TestOutsideView(t *testing.T) {
 				t.Errorf("the executor shares gate's %s namespace (%s)", ns, its)
 			}
 		}
+		// Its own host name.
+		var uts unix.Utsname
+		inNamespace(t, pid, "uts", unix.CLONE_NEWUTS, func() error { return unix.Uname(&uts) })
+		if name := unix.ByteSliceToString(uts.Nodename[:]); name != "gate-executor" {
+			t.Errorf("its host name is %q, want gate-executor", name)
+		}
 		// In its pid namespace it is process 1.
 		if st["NSpid"] == "" || !strings.HasSuffix(st["NSpid"], "\t1") {
 			t.Errorf("NSpid %q: want it to be 1 in its own pid namespace", st["NSpid"])
@@ -344,35 +350,39 @@ func limitOf(t *testing.T, limits, name string) (soft, hard string) {
 	return "", ""
 }
 
-// interfacesIn lists the network interfaces in pid's network namespace,
-// from a thread that enters it and is then thrown away.
-func interfacesIn(t *testing.T, pid int) []net.Interface {
-	type result struct {
-		ifaces []net.Interface
-		err    error
-	}
-	c := make(chan result)
+// inNamespace runs fn on a thread that has entered pid's namespace of
+// the given kind (a file name of /proc/PID/ns) and is then thrown away.
+func inNamespace(t *testing.T, pid int, kind string, flag int, fn func() error) {
+	t.Helper()
+	c := make(chan error)
 	go func() {
 		// Never unlocked: the thread, changed, ends with the goroutine.
 		runtime.LockOSThread()
-		fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/%s", pid, kind), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			c <- result{err: err}
+			c <- err
 			return
 		}
 		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			c <- result{err: fmt.Errorf("setns: %w", err)}
+		if err := unix.Setns(fd, flag); err != nil {
+			c <- fmt.Errorf("setns: %w", err)
 			return
 		}
-		ifaces, err := net.Interfaces()
-		c <- result{ifaces, err}
+		c <- fn()
 	}()
-	r := <-c
-	if r.err != nil {
-		t.Fatal(r.err)
+	if err := <-c; err != nil {
+		t.Fatal(err)
 	}
-	return r.ifaces
+}
+
+// interfacesIn lists the network interfaces in pid's network namespace.
+func interfacesIn(t *testing.T, pid int) []net.Interface {
+	var ifaces []net.Interface
+	inNamespace(t, pid, "net", unix.CLONE_NEWNET, func() (err error) {
+		ifaces, err = net.Interfaces()
+		return err
+	})
+	return ifaces
 }
 
 // TestPrograms runs C and Go programs through the executor: output,
