@@ -104,14 +104,9 @@ func (m *Module) Close() error {
 	return p.w.Write(proto.Unload, m.id)
 }
 
-// Options are what one instance is given, as in runtime.Options.
-type Options struct {
-	Args   []string
-	Env    []string
-	Stdin  io.Reader // nil reads as empty
-	Stdout io.Writer // nil discards
-	Stderr io.Writer // nil discards
-}
+// Options are what one instance is given: runtime's, whose streams stay
+// in the parent.
+type Options = runtime.Options
 
 // Instance is an instance in the executor: runtime.Instance's methods,
 // across the socket.

@@ -38,7 +38,7 @@ func (e *sandboxed) start(ctx context.Context, binary []byte, memory uint64, sus
 		}
 		return nil, &compileError{err}
 	}
-	inst, err := e.ex.Instantiate(ctx, m, executor.Options(opts))
+	inst, err := e.ex.Instantiate(ctx, m, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (e *sandboxed) start(ctx context.Context, binary []byte, memory uint64, sus
 }
 
 func (e *sandboxed) resume(ctx context.Context, snap []byte, memory uint64, opts runtime.Options) (program, error) {
-	inst, err := e.ex.Resume(ctx, snap, memory, e.interruptible, executor.Options(opts))
+	inst, err := e.ex.Resume(ctx, snap, memory, e.interruptible, opts)
 	if err != nil {
 		return nil, err
 	}
