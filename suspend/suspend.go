@@ -297,12 +297,22 @@ func (t *transformer) run() (*wasm.Module, error) {
 		out.Code[i] = code
 	}
 
-	// Custom sections: the refs section replaces any of that name.
+	// Custom sections: the refs section replaces any of that name; the
+	// name section names functions by their new indices (or goes, if it
+	// does not decode: wrong names are worse than none).
 	out.Customs = nil
 	for _, c := range in.Customs {
-		if c.Name != RefsSection {
-			out.Customs = append(out.Customs, c)
+		switch c.Name {
+		case RefsSection:
+			continue
+		case "name":
+			data, err := renumberNames(c.Data, t.fn)
+			if err != nil {
+				continue
+			}
+			c.Data = data
 		}
+		out.Customs = append(out.Customs, c)
 	}
 	out.Customs = append(out.Customs, t.refs.section())
 	return t.out, nil

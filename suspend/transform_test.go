@@ -2,6 +2,9 @@ package suspend
 
 import (
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/gate-wasm/gate/wasm"
@@ -74,4 +77,83 @@ func TestTransformDoesNotChangeInput(t *testing.T) {
 			t.Fatalf("%s: Transform changed its input", sm.name)
 		}
 	}
+}
+
+// TestNames checks that the transform renumbers the name section: each
+// function keeps its name at its new index, locals keep theirs.
+func TestNames(t *testing.T) {
+	tool, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Skip("wat2wasm (wabt) not installed")
+	}
+	out := filepath.Join(t.TempDir(), "m.wasm")
+	if o, err := exec.Command(tool, "--debug-names", filepath.Join("testdata", "programs.wat"), "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm: %v\n%s", err, o)
+	}
+	bin, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := wasm.Decode(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := Transform(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, after := funcNames(t, m), funcNames(t, tm)
+	if len(before) == 0 || before[3] != "rec" {
+		t.Fatalf("names of the input: %v", before)
+	}
+	for i, name := range before {
+		if got := after[i+numImports]; got != name {
+			t.Errorf("function %d (%s) is named %q in the output", i+numImports, name, got)
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("%d names in the output, %d in the input", len(after), len(before))
+	}
+	// A name section that does not decode is dropped.
+	m.Customs = []wasm.Custom{{Name: "name", Data: []byte{1, 5, 1, 0}}}
+	tm, err = Transform(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range tm.Customs {
+		if c.Name == "name" {
+			t.Errorf("a bad name section is kept: % x", c.Data)
+		}
+	}
+}
+
+// funcNames returns the function names of m's name section.
+func funcNames(t *testing.T, m *wasm.Module) map[uint32]string {
+	t.Helper()
+	names := map[uint32]string{}
+	for _, c := range m.Customs {
+		if c.Name != "name" {
+			continue
+		}
+		r := refsReader{b: c.Data}
+		for r.off < len(r.b) && r.err == nil {
+			id := r.b[r.off]
+			r.off++
+			size := r.count()
+			end := r.off + size
+			if id == nameFunctions {
+				for n := r.count(); n > 0 && r.err == nil; n-- {
+					idx := r.u32()
+					l := r.count()
+					names[idx] = string(r.b[r.off : r.off+l])
+					r.off += l
+				}
+			}
+			r.off = end
+		}
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+	}
+	return names
 }
