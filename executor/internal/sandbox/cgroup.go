@@ -112,6 +112,16 @@ func joinV1(pid int, own map[string]string, name string, limits CgroupLimits) (*
 				return nil, fmt.Errorf("cgroup v1: %w", err)
 			}
 		}
+		if controller == "memory" {
+			// No swap either, where swap is accounted (the file
+			// exists only then; it must not be below the memory
+			// limit, which is set first).
+			err := write(dir, "memory.memsw.limit_in_bytes", strconv.FormatUint(limits.Memory, 10))
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				cg.Remove()
+				return nil, fmt.Errorf("cgroup v1: %w", err)
+			}
+		}
 		if err := write(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
 			cg.Remove()
 			return nil, fmt.Errorf("cgroup v1: %w", err)
