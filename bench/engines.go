@@ -36,13 +36,18 @@ func cpuEngines(b *builds, tmp string, size int) []*engine {
 		},
 		{
 			name: "gate run",
-			note: "the gate CLI, no --timeout, so compiled without stop checks; warm compiled-code cache (--cache-dir): compilation excluded",
-			args: []string{b.gate, "run", "--cache-dir", gateCache, b.cpuWasm, arg},
+			note: "the gate CLI as a user runs it: the program runs in the sandboxed executor (docs/SECURITY.md), which starts with the run, compiles the module (it keeps no compiled code between runs yet: compilation included) and runs with GODEBUG=asyncpreemptoff=1; no --timeout, so compiled without stop checks",
+			args: []string{b.gate, "run", b.cpuWasm, arg},
 		},
 		{
-			name: "gate run --timeout 1h",
-			note: "as gate run, with a timeout that never expires: Gate asks wazero for stop checks (runtime.Config.Interruptible), which is what a timeout costs; its compiled code has its own cache subdirectory",
-			args: []string{b.gate, "run", "--cache-dir", gateCache, "--timeout", "1h", b.cpuWasm, arg},
+			name: "gate run --sandbox=off",
+			note: "the gate CLI running the program in its own process, no --timeout, so compiled without stop checks; warm compiled-code cache (--cache-dir): compilation excluded",
+			args: []string{b.gate, "run", "--sandbox=off", "--cache-dir", gateCache, b.cpuWasm, arg},
+		},
+		{
+			name: "gate run --sandbox=off --timeout 1h",
+			note: "as gate run --sandbox=off, with a timeout that never expires: Gate asks wazero for stop checks (runtime.Config.Interruptible), which is what a timeout costs; its compiled code has its own cache subdirectory",
+			args: []string{b.gate, "run", "--sandbox=off", "--cache-dir", gateCache, "--timeout", "1h", b.cpuWasm, arg},
 		},
 		{
 			name: "plain wazero",
@@ -61,9 +66,9 @@ func cpuEngines(b *builds, tmp string, size int) []*engine {
 			env:  []string{"GODEBUG=asyncpreemptoff=1"},
 		},
 		{
-			name: "gate run, GODEBUG=asyncpreemptoff=1",
-			note: "as gate run, with the Go runtime's asynchronous preemption off: a diagnostic row",
-			args: []string{b.gate, "run", "--cache-dir", gateCache, b.cpuWasm, arg},
+			name: "gate run --sandbox=off, GODEBUG=asyncpreemptoff=1",
+			note: "as gate run --sandbox=off, with the Go runtime's asynchronous preemption off: a diagnostic row",
+			args: []string{b.gate, "run", "--sandbox=off", "--cache-dir", gateCache, b.cpuWasm, arg},
 			env:  []string{"GODEBUG=asyncpreemptoff=1"},
 		},
 		{
