@@ -389,10 +389,29 @@ func (i *Instance) PrepareResume(ctx context.Context, memoryLimit uint64) error 
 // state is set to rewinding. Everything is checked before anything of the
 // snapshot runs (docs/SNAPSHOT.md).
 func (r *Runtime) Resume(ctx context.Context, binary []byte, memoryLimit uint64, opts Options) (*Instance, error) {
-	snap, err := snapshot.Parse(binary)
+	snap, err := snapshot.ParseUnverified(binary)
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error(), Err: err}
 	}
+	// The checksum is computed on another goroutine, where a core is
+	// usually free, while the instance is prepared: it is a pass over the
+	// whole file, as long as the copy of the memory. Nothing runs before
+	// it is known to be right.
+	verified := make(chan error, 1)
+	go func() { verified <- snap.Verify() }()
+	inst, err := r.resume(ctx, snap, memoryLimit, opts)
+	if verr := <-verified; verr != nil {
+		if inst != nil {
+			inst.Close(ctx)
+		}
+		// Damage explains any other error.
+		return nil, &ModuleError{Reason: verr.Error(), Err: verr}
+	}
+	return inst, err
+}
+
+// resume is Resume of a snapshot whose checksum is being verified.
+func (r *Runtime) resume(ctx context.Context, snap *snapshot.Snapshot, memoryLimit uint64, opts Options) (*Instance, error) {
 	stack, err := frames.Parse(snap.Frames)
 	if err != nil {
 		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}

@@ -152,6 +152,9 @@ type Snapshot struct {
 	data        int
 	segments    uint32
 	segmentsEnd int
+	// headerStart is where the header section starts: the checksum is
+	// that of the bytes before it.
+	headerStart int
 }
 
 // Run is a run of pages of memory that a snapshot stores.
@@ -163,14 +166,30 @@ type Run struct {
 // Parse reads a snapshot. It walks the module's sections without decoding
 // them, and checks what makes it a snapshot of this format's version:
 // each of Gate's custom sections exactly once, the header last and its
-// checksum that of the rest, so that any damaged byte is refused before
-// anything else is read; the memory as large as the header says; the
+// checksum that of the rest, so that any damaged byte is refused as such
+// (the checksum error comes first); the memory as large as the header says; the
 // data section made of passive segments followed by the runs of memory,
 // all within it. Nothing is copied: the frames, ABI state and memory runs
 // are sub-slices of binary. The frames and ABI state are left to their
 // packages' parsers, and the program to Snapshot.Program and the
 // runtime's compiler.
 func Parse(binary []byte) (*Snapshot, error) {
+	s, err := ParseUnverified(binary)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Verify(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ParseUnverified is Parse without the checksum: Verify checks it. It is
+// for a caller that checks the checksum on another goroutine while it
+// prepares the resumption; nothing of the snapshot may run before Verify
+// has succeeded. If ParseUnverified fails, Parse says whether the file is
+// damaged, which is the more useful error.
+func ParseUnverified(binary []byte) (*Snapshot, error) {
 	sections, err := wasm.ReadSections(binary)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
@@ -215,22 +234,46 @@ func Parse(binary []byte) (*Snapshot, error) {
 	if s.Header, err = parseHeader(headerData); err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
-	if crc32.Checksum(binary[:sections[header].Start], castagnoli) != s.Checksum {
-		return nil, errors.New("snapshot: checksum mismatch: the file has been changed or damaged")
+	s.headerStart = sections[header].Start
+	if err := s.parseMemory(); err != nil {
+		// Damage is the likelier cause, and says more.
+		if verr := s.Verify(); verr != nil {
+			return nil, verr
+		}
+		return nil, err
 	}
+	return s, nil
+}
+
+// ErrChecksum is the error of a snapshot whose checksum is wrong.
+var ErrChecksum = errors.New("snapshot: checksum mismatch: the file has been changed or damaged")
+
+// Verify checks that the snapshot's checksum is that of its bytes before
+// the header.
+func (s *Snapshot) Verify() error {
+	if crc32.Checksum(s.Module[:s.headerStart], castagnoli) != s.Checksum {
+		return ErrChecksum
+	}
+	return nil
+}
+
+// parseMemory checks the memory against the header and reads the data
+// section's runs of memory.
+func (s *Snapshot) parseMemory() error {
+	binary, sections := s.Module, s.sections
 	limits, hasMemory, err := wasm.Memory(binary)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: %w", err)
+		return fmt.Errorf("snapshot: %w", err)
 	}
 	switch {
 	case !hasMemory && s.MemoryPages > 0, hasMemory && limits.Min != s.MemoryPages:
-		return nil, fmt.Errorf("snapshot: header says %d pages of memory, the module does not declare them", s.MemoryPages)
+		return fmt.Errorf("snapshot: header says %d pages of memory, the module does not declare them", s.MemoryPages)
 	case limits.HasMax && limits.Max < limits.Min:
-		return nil, fmt.Errorf("snapshot: memory of %d pages exceeds the module's maximum of %d", limits.Min, limits.Max)
+		return fmt.Errorf("snapshot: memory of %d pages exceeds the module's maximum of %d", limits.Min, limits.Max)
 	}
 	if s.data >= 0 {
 		if err := s.parseData(sections[s.data]); err != nil {
-			return nil, fmt.Errorf("snapshot: data section: %w", err)
+			return fmt.Errorf("snapshot: data section: %w", err)
 		}
 	}
 	for _, sec := range sections {
@@ -239,10 +282,10 @@ func Parse(binary []byte) (*Snapshot, error) {
 		}
 		n, k, err := readU32(sec.Payload)
 		if err != nil || k != len(sec.Payload) || uint64(n) != uint64(s.segments)+uint64(len(s.Memory)) {
-			return nil, fmt.Errorf("snapshot: the data count section does not count the %d data segments", uint64(s.segments)+uint64(len(s.Memory)))
+			return fmt.Errorf("snapshot: the data count section does not count the %d data segments", uint64(s.segments)+uint64(len(s.Memory)))
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // customSection splits a custom section into its name and data.
