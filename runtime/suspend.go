@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	goruntime "runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/gate-wasm/gate/runtime/internal/frames"
 	"github.com/gate-wasm/gate/runtime/internal/snapshot"
@@ -449,7 +451,11 @@ func (r *Runtime) resume(ctx context.Context, snap *snapshot.Snapshot, memoryLim
 	if err != nil {
 		return nil, &ModuleError{Reason: "snapshot: WASI state: " + err.Error(), Err: err}
 	}
-	inst, err := r.instantiate(ctx, mod, state, &suspension{rewinder: rewinder})
+	ictx := ctx
+	if snap.MemoryPages > 0 {
+		ictx = experimental.WithMemoryAllocator(ctx, newResumeMemory(snap))
+	}
+	inst, err := r.instantiate(ictx, mod, state, &suspension{rewinder: rewinder})
 	if err != nil {
 		return nil, err
 	}
@@ -475,6 +481,67 @@ func checkResumeGlobals(p *snapshot.Program) error {
 	return nil
 }
 
+// copyChunk is the most newResumeMemory copies at once.
+const copyChunk = 1 << 20
+
+// resumeMemory is the linear memory of a resumed instance, allocated
+// through wazero's experimental.MemoryAllocator: it starts as a buffer
+// that already holds the snapshot's pages, which restore's Grow to the
+// snapshot's size hands to the instance. The alternative, growing zeroed
+// memory and copying the pages over it, clears the whole memory first in
+// one call that cannot be preempted: in a new process the garbage
+// collector, started by these large allocations, then interrupts it with
+// preemption signals again and again. Beyond the snapshot's size it grows as wazero's
+// own memory does.
+type resumeMemory struct {
+	buf  []byte // len(buf) is the memory's current size
+	full []byte // the snapshot's pages, until the memory has them
+}
+
+// newResumeMemory returns a memory holding the snapshot's pages. The
+// buffer is new, so zero where no page is stored; the copy is made in
+// pieces, so that the goroutine can be preempted meanwhile.
+func newResumeMemory(snap *snapshot.Snapshot) *resumeMemory {
+	full := make([]byte, uint64(snap.MemoryPages)*wasm.PageSize)
+	for _, run := range snap.Memory { // within full: Parse checked
+		for done := 0; done < len(run.Data); done += copyChunk {
+			copy(full[int(run.Offset)+done:], run.Data[done:min(done+copyChunk, len(run.Data))])
+			// copy is not a preemption point: without this, the
+			// collector signals the thread again and again until
+			// the loop ends, slowing the page faults of the copy.
+			goruntime.Gosched()
+		}
+	}
+	return &resumeMemory{full: full}
+}
+
+// Allocate implements experimental.MemoryAllocator: a resume module has
+// one memory.
+func (m *resumeMemory) Allocate(_, _ uint64) experimental.LinearMemory { return m }
+
+// Reallocate implements experimental.LinearMemory: size bytes, the old
+// ones kept and the new ones the snapshot's if within its size, else
+// zero.
+func (m *resumeMemory) Reallocate(size uint64) []byte {
+	switch {
+	case size <= uint64(len(m.buf)):
+		m.buf = m.buf[:size] // not asked for by wazero: memory does not shrink
+	case m.full != nil && size <= uint64(len(m.full)):
+		// The instance's minimum (0), then the snapshot's size.
+		m.buf = m.full[:size]
+		if size == uint64(len(m.full)) {
+			m.full = nil
+		}
+	default:
+		m.buf = append(m.buf, make([]byte, size-uint64(len(m.buf)))...)
+		m.full = nil
+	}
+	return m.buf
+}
+
+// Free implements experimental.LinearMemory.
+func (m *resumeMemory) Free() { m.buf, m.full = nil, nil }
+
 // restore gives a fresh instance of a resume module the snapshot's memory
 // and globals, and makes it rewind when run. No code of it has run: the
 // resume module has no start function.
@@ -485,13 +552,10 @@ func (i *Instance) restore(p *snapshot.Program, snap *snapshot.Snapshot, values 
 		if have > snap.MemoryPages {
 			return fmt.Errorf("memory of %d pages is larger than the snapshot's %d", have, snap.MemoryPages)
 		}
+		// The memory is a resumeMemory that holds the snapshot's
+		// pages: growing it to their size makes them the memory.
 		if _, ok := mem.Grow(snap.MemoryPages - have); !ok {
 			return fmt.Errorf("growing memory from %d to %d pages failed", have, snap.MemoryPages)
-		}
-		for _, run := range snap.Memory {
-			if !mem.Write(run.Offset, run.Data) {
-				return fmt.Errorf("%d bytes of memory at %d are beyond its end", len(run.Data), run.Offset)
-			}
 		}
 	}
 	fuel, hasFuel := p.FuelIndex()

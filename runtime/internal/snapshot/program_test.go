@@ -315,3 +315,33 @@ func TestI32Offset(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeMemory writes and reads a memory larger than the pieces the
+// checksum is computed in.
+func TestLargeMemory(t *testing.T) {
+	m := program(t)
+	m.Memories[0].Max = 64
+	st := state()
+	st.Memory = make([]byte, 40*wasm.PageSize)
+	for i := range st.Memory {
+		st.Memory[i] = byte(i*7 + i>>11)
+	}
+	snap, err := Build(m, [32]byte{}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Parse(snap)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if got := restore(s); !bytes.Equal(got, st.Memory) {
+		t.Errorf("memory read back differs")
+	}
+	if want := crc32.Checksum(snap[:s.headerStart], castagnoli); s.Checksum != want {
+		t.Errorf("checksum %08x, want %08x", s.Checksum, want)
+	}
+	snap[len(snap)/2] ^= 1
+	if _, err := Parse(snap); !errors.Is(err, ErrChecksum) {
+		t.Errorf("a bit flipped in the middle: %v, want ErrChecksum", err)
+	}
+}

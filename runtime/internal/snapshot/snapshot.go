@@ -251,10 +251,23 @@ var ErrChecksum = errors.New("snapshot: checksum mismatch: the file has been cha
 // Verify checks that the snapshot's checksum is that of its bytes before
 // the header.
 func (s *Snapshot) Verify() error {
-	if crc32.Checksum(s.Module[:s.headerStart], castagnoli) != s.Checksum {
+	if updateCRC(0, s.Module[:s.headerStart]) != s.Checksum {
 		return ErrChecksum
 	}
 	return nil
+}
+
+// updateCRC updates a CRC-32C with b, in pieces: one call over many MiB cannot
+// be preempted, and the garbage collector would signal the thread again
+// and again until it returns; a function call between pieces is a
+// preemption point.
+func updateCRC(sum uint32, b []byte) uint32 {
+	const piece = 1 << 20
+	for len(b) > piece {
+		sum = crc32.Update(sum, castagnoli, b[:piece])
+		b = b[piece:]
+	}
+	return crc32.Update(sum, castagnoli, b)
 }
 
 // parseMemory checks the memory against the header and reads the data

@@ -195,7 +195,7 @@ func newChecksumWriter(w io.Writer) *checksumWriter {
 	go func() {
 		var crc uint32
 		for b := range c.todo {
-			crc = crc32.Update(crc, castagnoli, b)
+			crc = updateCRC(crc, b)
 		}
 		c.sum <- crc
 	}()
