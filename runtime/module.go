@@ -34,6 +34,31 @@ type Module struct {
 	programOnce sync.Once
 	program     *snapshot.Program
 	programErr  error
+	// refs says where frames hold references, and carryErr why the
+	// module's state cannot go into a snapshot at all (nil if it can),
+	// found from transformed on first use.
+	carryOnce sync.Once
+	refs      *suspend.Refs
+	carryErr  error
+}
+
+// snapshotRefs returns where the module's frames hold references, or an
+// error if no snapshot of the module can be written: it changes its
+// tables at run time (a snapshot carries the tables as the module
+// declares them), or it lacks the transform's record of references.
+func (m *Module) snapshotRefs() (*suspend.Refs, error) {
+	m.carryOnce.Do(func() {
+		changes, err := suspend.ChangesTables(m.transformed)
+		switch {
+		case err != nil:
+			m.carryErr = err
+		case changes:
+			m.carryErr = errors.New("the program changes its tables at run time (table.set, table.grow, table.fill, table.copy, table.init or elem.drop), which a snapshot cannot carry")
+		default:
+			m.refs, m.carryErr = suspend.ReadRefs(m.transformed)
+		}
+	})
+	return m.refs, m.carryErr
 }
 
 // resumeProgram returns the snapshot.Program of a suspendable module.

@@ -237,6 +237,9 @@ func (i *Instance) WriteSnapshot(w io.Writer) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("snapshot: %w", err)
 	}
+	if err := i.checkCarriable(); err != nil {
+		return 0, fmt.Errorf("snapshot: %w", err)
+	}
 	abi := i.state.Snapshot()
 	st := snapshot.State{
 		Globals: make(map[uint32][2]uint64),
@@ -265,6 +268,34 @@ func (i *Instance) WriteSnapshot(w io.Writer) (int64, error) {
 		st.Globals[index] = [2]uint64{global.Get()}
 	}
 	return p.Write(w, i.hash, st)
+}
+
+// RemainingStdin returns the standard input that a snapshotted instance
+// leaves to its successor: the bytes of a read that was under way when
+// the snapshot was written and returned after it (the snapshot does not
+// hold them), then the rest of the reader given in Options.Stdin. An
+// instance resumed from the snapshot in the same process, with the same
+// input, must be given this reader (Options.Stdin), not the original
+// one, or those bytes are lost. Call it after WriteSnapshot or Snapshot.
+func (i *Instance) RemainingStdin() io.Reader {
+	return i.state.RemainingStdin()
+}
+
+// checkCarriable refuses a suspended state that a snapshot would not
+// carry exactly: a module that changes its tables, or a frame that holds
+// a reference that is not null (the transform saves only whether each
+// reference was null, and restores null; docs/SUSPEND.md).
+func (i *Instance) checkCarriable() error {
+	refs, err := i.moduleInfo.snapshotRefs()
+	if err != nil {
+		return err
+	}
+	for _, f := range i.suspension.stack.Frames {
+		if err := refs.Check(f.Func, f.Point, f.Values); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Snapshot returns a suspended instance's snapshot: WriteSnapshot into

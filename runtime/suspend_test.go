@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -120,5 +121,129 @@ func TestSuspendResumeTimed(t *testing.T) {
 	}
 	if suspensions == 0 {
 		t.Errorf("the program was never suspended")
+	}
+}
+
+// TestSnapshotRefusesReferences suspends programs in a loop: one whose
+// frame holds a null reference (carried: it resumes and ends as an
+// uninterrupted run does), one whose frame holds a function reference
+// and one that has changed its table (both refused with an error that
+// says why, since a snapshot would not bring them back).
+func TestSnapshotRefusesReferences(t *testing.T) {
+	ctx := context.Background()
+	refs := testprog.Wat(t, "internal/testprog/src/wat/suspend_refs.wat")
+	tableSet := testprog.Wat(t, "internal/testprog/src/wat/suspend_table_set.wat")
+	for _, tc := range []struct {
+		name     string
+		path     string
+		args     []string
+		wantCode uint32
+		refusal  string // "" if the snapshot must be written
+	}{
+		{"null reference", refs, []string{"refs"}, 41, ""},
+		{"function reference", refs, []string{"refs", "hold"}, 40, "holds a reference that is not null"},
+		{"table changed", tableSet, []string{"table"}, 0, "changes its tables"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := newRuntime(t, runtime.Config{})
+			inst, err := rt.Instantiate(ctx, compileSuspendable(t, rt, tc.path), runtime.Options{Args: tc.args})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer inst.Close(ctx)
+			runtime.SuspendAtCheck(inst, 10) // in the loop
+			if _, err := inst.Run(ctx, 0); !errors.Is(err, runtime.ErrSuspended) {
+				t.Fatalf("Run: %v, want ErrSuspended", err)
+			}
+			snap, err := inst.Snapshot()
+			if tc.refusal != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.refusal) {
+					t.Fatalf("Snapshot: %v, want an error saying %q", err, tc.refusal)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Snapshot: %v", err)
+			}
+			resumed, err := newRuntime(t, runtime.Config{}).Resume(ctx, snap, 0, runtime.Options{})
+			if err != nil {
+				t.Fatalf("Resume: %v", err)
+			}
+			defer resumed.Close(ctx)
+			code, err := resumed.Run(ctx, 0)
+			if err != nil || code != tc.wantCode {
+				t.Fatalf("resumed run: status %d, %v; want %d", code, err, tc.wantCode)
+			}
+		})
+	}
+	// Uninterrupted, the programs end with the statuses above.
+	for _, args := range [][]string{{"refs"}, {"refs", "hold"}} {
+		rt := newRuntime(t, runtime.Config{})
+		inst, err := rt.Instantiate(ctx, compileSuspendable(t, rt, refs), runtime.Options{Args: args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, err := inst.Run(ctx, 0)
+		inst.Close(ctx)
+		if want := uint32(42 - len(args)); err != nil || code != want {
+			t.Errorf("uninterrupted %v: status %d, %v; want %d", args, code, err, want)
+		}
+	}
+}
+
+// TestRemainingStdin suspends a filter while its input is an io.Pipe (a
+// reader without deadlines, so the read under way cannot be stopped),
+// writes more input after the snapshot, and resumes the program in the
+// same process on RemainingStdin: it must see all of its input, as an
+// uninterrupted run does.
+func TestRemainingStdin(t *testing.T) {
+	ctx := context.Background()
+	path := testprog.C(t, "examples/c/filter.c")
+	const first, second = "hello\n", "world\n"
+	var want bytes.Buffer
+	rt := newRuntime(t, runtime.Config{})
+	inst, err := rt.Instantiate(ctx, compileSuspendable(t, rt, path), runtime.Options{Stdin: strings.NewReader(first + second), Stdout: &want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, err := inst.Run(ctx, 0); err != nil || code != 0 {
+		t.Fatalf("uninterrupted run: status %d, %v", code, err)
+	}
+	inst.Close(ctx)
+
+	for round := range 20 {
+		pr, pw := io.Pipe()
+		var out bytes.Buffer
+		inst, err := rt.Instantiate(ctx, compileSuspendable(t, rt, path), runtime.Options{Stdin: pr, Stdout: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			pw.Write([]byte(first))
+			time.Sleep(time.Duration(round) * time.Millisecond)
+			inst.Suspend()
+		}()
+		if _, err := inst.Run(ctx, 0); !errors.Is(err, runtime.ErrSuspended) {
+			t.Fatalf("round %d: Run: %v, want ErrSuspended", round, err)
+		}
+		snap, err := inst.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest := inst.RemainingStdin()
+		inst.Close(ctx)
+		go func() {
+			pw.Write([]byte(second))
+			pw.Close()
+		}()
+		resumed, err := newRuntime(t, runtime.Config{}).Resume(ctx, snap, 0, runtime.Options{Stdin: rest, Stdout: &out})
+		if err != nil {
+			t.Fatalf("round %d: Resume: %v", round, err)
+		}
+		code, err := resumed.Run(ctx, 0)
+		resumed.Close(ctx)
+		if err != nil || code != 0 || out.String() != want.String() {
+			t.Fatalf("round %d: resumed run: status %d, %v, output %q; want %q", round, code, err, out.String(), want.String())
+		}
 	}
 }
