@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gate-wasm/gate/executor"
+	"github.com/gate-wasm/gate/executor/internal/proto"
 	"github.com/gate-wasm/gate/internal/testprog"
 	gateruntime "github.com/gate-wasm/gate/runtime"
 )
@@ -711,5 +712,93 @@ func TestSuspendLosesNoInput(t *testing.T) {
 	}
 	if got := out.String() + out2.String(); got != "BEFORE\nAFTER\n" || err2.String() != "filter: 13 bytes\n" {
 		t.Errorf("output across the suspension %q, stderr %q: input was lost", got, err2.String())
+	}
+}
+
+// chunkRecorder records a snapshot as it is written, and the size of
+// each write; failAt > 0 makes the write that would take it past failAt
+// bytes fail.
+type chunkRecorder struct {
+	bytes.Buffer
+	writes, largest int
+	failAt          int
+}
+
+var errRecorderFull = errors.New("recorder full")
+
+func (r *chunkRecorder) Write(p []byte) (int, error) {
+	if r.failAt > 0 && r.Len()+len(p) > r.failAt {
+		return 0, errRecorderFull
+	}
+	r.writes++
+	r.largest = max(r.largest, len(p))
+	return r.Buffer.Write(p)
+}
+
+// TestWriteSnapshotStreams takes the snapshot of a program with MiBs of
+// memory in use: it reaches the writer in chunks as the executor
+// sends them, not whole; a writer that fails gets its error back, and
+// the instance's snapshot can then be taken again, and resumes.
+func TestWriteSnapshotStreams(t *testing.T) {
+	ex := newExecutor(t, gateBinary)
+	prog := testprog.C(t, "internal/testprog/src/c/sieve.c")
+	args := []string{"sieve", "40000000", "0"}
+	_, want, _, err := run(t, ex, compile(t, ex, prog, executor.CompileOptions{}), "", args[1:]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := compile(t, ex, prog, executor.CompileOptions{Suspendable: true})
+	var out bytes.Buffer
+	inst, err := ex.Instantiate(context.Background(), m, executor.Options{Args: args, Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := inst.Run(context.Background(), 0)
+		done <- err
+	}()
+	// The whole run takes about 1 s here; within 100 ms it has
+	// calloc'd 40 MB and marked every other byte.
+	time.Sleep(300 * time.Millisecond)
+	inst.Suspend()
+	if err := <-done; !errors.Is(err, gateruntime.ErrSuspended) {
+		t.Fatalf("Run: %v, want ErrSuspended (did the sieve end within 300ms?)", err)
+	}
+
+	failing := &chunkRecorder{failAt: 3 << 20}
+	if n, err := inst.WriteSnapshot(failing); !errors.Is(err, errRecorderFull) || n != int64(failing.Len()) {
+		t.Errorf("WriteSnapshot into a writer that fails after 3 MiB: %d bytes, %v; want %d bytes and its error", n, err, failing.Len())
+	}
+
+	var rec chunkRecorder
+	n, err := inst.WriteSnapshot(&rec)
+	if err != nil || n != int64(rec.Len()) {
+		t.Fatalf("WriteSnapshot: %d bytes, %v; wrote %d", n, err, rec.Len())
+	}
+	info, err := gateruntime.InspectSnapshot(rec.Bytes())
+	if err != nil {
+		t.Fatalf("the snapshot does not inspect: %v", err)
+	}
+	if info.MemoryStored < 4<<20 {
+		t.Fatalf("the snapshot stores %d bytes of memory; the test wants at least 4 MiB", info.MemoryStored)
+	}
+	if rec.largest > proto.MaxChunk || rec.writes < rec.Len()/proto.MaxChunk {
+		t.Errorf("%d bytes written in %d writes of at most %d bytes; want writes of at most a chunk, %d bytes", rec.Len(), rec.writes, rec.largest, proto.MaxChunk)
+	}
+	if !bytes.HasPrefix(rec.Bytes(), failing.Bytes()) {
+		t.Errorf("the failed snapshot's first %d bytes differ from the snapshot's", failing.Len())
+	}
+	t.Logf("%d bytes in %d writes", rec.Len(), rec.writes)
+
+	var out2 bytes.Buffer
+	resumed, err := ex.Resume(context.Background(), rec.Bytes(), 0, false, executor.Options{Stdout: &out2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resumed.Close(context.Background())
+	if code, err := resumed.Run(context.Background(), 0); err != nil || code != 5 || out.String()+out2.String() != want {
+		t.Errorf("resumed: status %d, %v, output %q; want 5, %q", code, err, out.String()+out2.String(), want)
 	}
 }

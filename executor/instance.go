@@ -3,6 +3,7 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -138,8 +139,15 @@ type Instance struct {
 	result  *proto.Result
 	done    chan struct{} // closed when the run has ended (result or crash)
 	crash   error
-	snap    []byte
-	snapC   chan proto.Result
+	// While WriteSnapshot waits for a snapshot (snapping), snapQ holds
+	// its chunks received and not yet written out, snapGot counts its
+	// bytes received, snapDone is how it ended, and snapWake tells
+	// WriteSnapshot that one of them changed.
+	snapping bool
+	snapQ    [][]byte
+	snapGot  int
+	snapDone *proto.Result
+	snapWake chan struct{}
 }
 
 // Instantiate creates an instance of m in the executor.
@@ -294,20 +302,24 @@ func (i *Instance) dispatch(f proto.Frame) error {
 			i.proc.stop(errors.New("replaced: a killed program did not stop and would hold up its garbage collector"))
 		}
 	case proto.Chunk:
-		if i.snapC == nil || len(i.snap)+len(f.Payload) > i.maxSnapshot {
+		if !i.snapping || i.snapDone != nil || i.snapGot+len(f.Payload) > i.maxSnapshot {
 			return fmt.Errorf("%w: snapshot data not asked for, or more than %d bytes", proto.ErrProtocol, i.maxSnapshot)
 		}
-		i.snap = append(i.snap, f.Payload...)
+		// Handed to WriteSnapshot, which writes it out: the reading
+		// loop does not wait for the writer.
+		i.snapGot += len(f.Payload)
+		i.snapQ = append(i.snapQ, f.Payload)
+		i.wakeSnapshot()
 	case proto.SnapshotDone:
 		r, err := proto.DecodeResult(f.Payload)
 		if err != nil {
 			return err
 		}
-		if i.snapC == nil {
+		if !i.snapping || i.snapDone != nil {
 			return fmt.Errorf("%w: snapshot not asked for", proto.ErrProtocol)
 		}
-		i.snapC <- r
-		i.snapC = nil
+		i.snapDone = &r
+		i.wakeSnapshot()
 	default:
 		return fmt.Errorf("%w: frame of type %d for an instance", proto.ErrProtocol, f.Type)
 	}
@@ -451,9 +463,9 @@ func (i *Instance) crashed(err error) {
 			close(i.done)
 		}
 	}
-	if i.snapC != nil {
-		i.snapC <- proto.Result{Kind: proto.Failed, Reason: err.Error()}
-		i.snapC = nil
+	if i.snapping && i.snapDone == nil {
+		i.snapDone = &proto.Result{Kind: proto.Failed, Reason: err.Error()}
+		i.wakeSnapshot()
 	}
 	i.cond.Broadcast()
 }
@@ -502,29 +514,84 @@ func (i *Instance) Kill() {
 	i.proc.w.Write(proto.Kill, i.id)
 }
 
-// Snapshot returns the snapshot of a suspended instance, as
-// runtime.Instance.Snapshot.
-func (i *Instance) Snapshot() ([]byte, error) {
+// WriteSnapshot writes the snapshot of a suspended instance to w, as
+// runtime.Instance.WriteSnapshot, and returns the number of bytes
+// written. The executor streams it from the instance's memory; its
+// chunks are written to w as they arrive, so that neither process holds
+// the whole snapshot unless w is slower than the socket. Whatever w
+// was given is not a snapshot unless the error is nil; an error of w is
+// returned, wrapped, once the executor has sent the rest.
+func (i *Instance) WriteSnapshot(w io.Writer) (int64, error) {
 	i.mu.Lock()
 	if i.result == nil || i.result.Kind != proto.Suspended {
 		i.mu.Unlock()
-		return nil, errors.New("snapshot of an instance that has not been suspended")
+		return 0, errors.New("snapshot of an instance that has not been suspended")
 	}
-	c := make(chan proto.Result, 1)
-	i.snapC, i.snap = c, nil
+	if i.snapping {
+		i.mu.Unlock()
+		return 0, errors.New("snapshot of an instance whose snapshot is being written")
+	}
+	i.snapping, i.snapQ, i.snapGot, i.snapDone = true, nil, 0, nil
+	i.snapWake = make(chan struct{}, 1)
+	wake := i.snapWake
 	i.mu.Unlock()
+	defer func() {
+		i.mu.Lock()
+		i.snapping, i.snapQ, i.snapDone = false, nil, nil
+		i.mu.Unlock()
+	}()
 	if err := i.proc.w.Write(proto.Snapshot, i.id); err != nil {
-		return nil, i.proc.lost(err)
+		return 0, i.proc.lost(err)
 	}
-	r := <-c
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	if r.Kind != proto.OK {
-		return nil, fmt.Errorf("snapshot: %s", r.Reason)
+	var n int64
+	var werr error
+	for {
+		i.mu.Lock()
+		q, done := i.snapQ, i.snapDone
+		i.snapQ = nil
+		i.mu.Unlock()
+		// The chunks of q came before done, if done is set.
+		for _, chunk := range q {
+			if werr == nil {
+				var k int
+				k, werr = w.Write(chunk)
+				n += int64(k)
+			}
+			// After a failed write, the rest is read and dropped:
+			// the executor sends it all, then SnapshotDone.
+		}
+		if done != nil {
+			if done.Kind != proto.OK {
+				return n, fmt.Errorf("snapshot: %s", done.Reason)
+			}
+			if werr != nil {
+				return n, fmt.Errorf("writing the snapshot: %w", werr)
+			}
+			return n, nil
+		}
+		if len(q) == 0 {
+			<-wake
+		}
 	}
-	snap := i.snap
-	i.snap = nil
-	return snap, nil
+}
+
+// wakeSnapshot tells WriteSnapshot that a chunk or the end came. i.mu
+// is held.
+func (i *Instance) wakeSnapshot() {
+	select {
+	case i.snapWake <- struct{}{}:
+	default: // it has a wake-up pending, which will find this too
+	}
+}
+
+// Snapshot returns the snapshot of a suspended instance, as
+// runtime.Instance.Snapshot: WriteSnapshot into memory.
+func (i *Instance) Snapshot() ([]byte, error) {
+	var b bytes.Buffer
+	if _, err := i.WriteSnapshot(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // Close frees the instance in the executor. A running instance is
@@ -545,6 +612,11 @@ func (i *Instance) Close(context.Context) error {
 	i.closing = true
 	i.crash = errors.Join(i.crash, errClosed) // ends the pump
 	i.cond.Broadcast()
+	if i.snapping && i.snapDone == nil {
+		// What the executor still sends of it is dropped.
+		i.snapDone = &proto.Result{Kind: proto.Failed, Reason: "the instance was closed"}
+		i.wakeSnapshot()
+	}
 	i.mu.Unlock()
 	select {
 	case <-i.proc.dead:

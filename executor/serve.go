@@ -432,14 +432,61 @@ func (s *server) run(inst *instance, ctx context.Context, timeout time.Duration)
 	s.reply(proto.Exit, inst.id, result)
 }
 
+// snapshot streams the instance's snapshot to the parent as Chunks,
+// straight from its memory, then says how it went: the executor holds
+// at most one chunk of it. Chunks already sent of a snapshot that fails
+// are discarded by the parent at the failed SnapshotDone.
 func (s *server) snapshot(inst *instance) {
-	snap, err := inst.inst.Snapshot()
+	cw := &chunkWriter{w: s.w, id: inst.id}
+	_, err := inst.inst.WriteSnapshot(cw)
 	if err == nil {
-		for off := 0; off < len(snap) && err == nil; off += proto.MaxChunk {
-			err = s.w.Write(proto.Chunk, inst.id, snap[off:min(off+proto.MaxChunk, len(snap))])
-		}
+		err = cw.flush()
 	}
 	s.reply(proto.SnapshotDone, inst.id, resultOf(0, err))
+}
+
+// chunkWriter writes what it is given as Chunk frames of blob id, each
+// of MaxChunk bytes but the last.
+type chunkWriter struct {
+	w   *proto.Writer
+	id  uint32
+	buf []byte
+}
+
+func (c *chunkWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		if len(c.buf) == 0 && len(p) >= proto.MaxChunk {
+			// A whole chunk: no need to copy it here first.
+			if err := c.w.Write(proto.Chunk, c.id, p[:proto.MaxChunk]); err != nil {
+				return n, err
+			}
+			p, n = p[proto.MaxChunk:], n+proto.MaxChunk
+			continue
+		}
+		if c.buf == nil {
+			c.buf = make([]byte, 0, proto.MaxChunk)
+		}
+		k := min(proto.MaxChunk-len(c.buf), len(p))
+		c.buf = append(c.buf, p[:k]...)
+		p, n = p[k:], n+k
+		if len(c.buf) == proto.MaxChunk {
+			if err := c.flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// flush sends what is buffered.
+func (c *chunkWriter) flush() error {
+	if len(c.buf) == 0 {
+		return nil
+	}
+	err := c.w.Write(proto.Chunk, c.id, c.buf)
+	c.buf = c.buf[:0]
+	return err
 }
 
 // reply sends a result; a failed write means the parent is gone, which

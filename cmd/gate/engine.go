@@ -17,8 +17,17 @@ import (
 type program interface {
 	Run(ctx context.Context, timeout time.Duration) (uint32, error)
 	Suspend()
-	Snapshot() ([]byte, error)
+	// WriteSnapshot writes a suspended program's snapshot to w and
+	// returns the number of bytes written.
+	WriteSnapshot(w io.Writer) (int64, error)
 	Close(ctx context.Context) error
+}
+
+// resumePreparer is a program whose resume module can be compiled ahead
+// of time into the compiled-code cache: a runtime.Instance in gate's
+// own process (the sandboxed executor has no cache directory).
+type resumePreparer interface {
+	PrepareResume(ctx context.Context, memoryLimit uint64) error
 }
 
 // engine compiles and instantiates programs, in process or in the

@@ -170,7 +170,18 @@ func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(eng
 	}
 	code, err := inst.Run(ctx, f.timeout)
 	if errors.Is(err, runtime.ErrSuspended) {
-		return writeSnapshot(inst, f.snapshot)
+		size, err := writeSnapshot(inst, f.snapshot)
+		if err != nil {
+			return err
+		}
+		// So that gate resume, with the same --memory and cache
+		// directory, finds the resume module compiled.
+		if p, ok := inst.(resumePreparer); ok && f.cacheDir != "" {
+			if err := p.PrepareResume(ctx, memory); err != nil {
+				logger.Warn("compiling the program's resume module ahead of time", "err", err)
+			}
+		}
+		return &exitError{code: exitSuspended, message: fmt.Sprintf("suspended: snapshot written to %s (%s)", f.snapshot, wasm.FormatBytes(uint64(size)))}
 	}
 	return outcome(logger, code, err)
 }
@@ -202,21 +213,22 @@ func suspendOnRequest(inst program, signals <-chan os.Signal, d time.Duration) (
 	}
 }
 
-// writeSnapshot writes inst's snapshot to path, atomically: a file that
-// exists is a whole snapshot.
-func writeSnapshot(inst program, path string) error {
-	snap, err := inst.Snapshot()
-	if err != nil {
-		return refused("suspended, but writing the snapshot failed: %v", err)
-	}
+// writeSnapshot streams inst's snapshot to path, atomically: a file
+// that exists is a whole snapshot, written to a temporary file, synced
+// and renamed. It returns the snapshot's size.
+func writeSnapshot(inst program, path string) (int64, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return refused("writing the snapshot: %v", err)
+		return 0, refused("writing the snapshot: %v", err)
 	}
-	_, err = tmp.Write(snap)
-	if err == nil {
-		err = tmp.Sync()
+	size, err := inst.WriteSnapshot(tmp)
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		// An error of the file is wrapped in it.
+		return 0, refused("suspended, but writing the snapshot failed: %v", err)
 	}
+	err = tmp.Sync()
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -225,9 +237,9 @@ func writeSnapshot(inst program, path string) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return refused("writing the snapshot: %v", err)
+		return 0, refused("writing the snapshot: %v", err)
 	}
-	return &exitError{code: exitSuspended, message: fmt.Sprintf("suspended: snapshot written to %s (%s)", path, wasm.FormatBytes(uint64(len(snap))))}
+	return size, nil
 }
 
 // outcome turns how a program ended into gate's exit.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -228,4 +229,62 @@ func TestSuspendUsage(t *testing.T) {
 	if _, err := os.Stat(snap); !os.IsNotExist(err) {
 		t.Errorf("a program that ended left a snapshot: %v", err)
 	}
+}
+
+// TestSuspendPreparesResume suspends a program in gate's own process:
+// once the snapshot is written, the resume module is compiled into the
+// cache directory, where gate resume with the same --memory finds it and
+// compiles nothing.
+func TestSuspendPreparesResume(t *testing.T) {
+	prog := testprog.C(t, "examples/c/filter.c")
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	const warning = "gate: warning: --sandbox=off: the program runs inside gate's own process, without the sandbox\n"
+	// A run that ends before any suspension compiles the program alone.
+	// (A later --cache-dir overrides the one gate() adds.)
+	gate(t, strings.NewReader("x"), "run", "--sandbox=off", "--cache-dir", cache, "--memory", "64MiB", "--snapshot", filepath.Join(dir, "never.snap"), prog).expect(t, 0, warning+"filter: 1 bytes\n")
+	compiled := cacheFiles(t, cache)
+	if compiled == 0 {
+		t.Fatalf("compiling the program put nothing in the cache directory %s", cache)
+	}
+
+	snap := filepath.Join(dir, "filter.snap")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	w.WriteString("some input")
+	gate(t, r, "run", "--sandbox=off", "--cache-dir", cache, "--memory", "64MiB", "--snapshot", snap, "--suspend-after", "100ms", prog).
+		expect(t, exitSuspended, warning+"gate: suspended: snapshot written to "+snap+" ("+sizeOf(t, snap)+")\n")
+	prepared := cacheFiles(t, cache)
+	if prepared != compiled+1 {
+		t.Fatalf("the suspension added %d files to the cache directory, want 1 (the resume module)", prepared-compiled)
+	}
+
+	res := gate(t, strings.NewReader(""), "resume", "--sandbox=off", "--cache-dir", cache, "--memory", "64MiB", "--snapshot", filepath.Join(dir, "unused"), snap)
+	res.expect(t, 0, warning+"filter: 10 bytes\n")
+	if res.stdout != "SOME INPUT" {
+		t.Errorf("resumed: stdout %q, want %q", res.stdout, "SOME INPUT")
+	}
+	if n := cacheFiles(t, cache); n != prepared {
+		t.Errorf("gate resume compiled %d modules into the cache directory, want 0", n-prepared)
+	}
+}
+
+// cacheFiles counts the files under a compiled-code cache directory.
+func cacheFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
