@@ -174,6 +174,9 @@ func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(eng
 		if err != nil {
 			return err
 		}
+		// The snapshot is safe: say so now, since what follows may take
+		// seconds for a large program.
+		fmt.Fprintf(stderr, "gate: suspended: snapshot written to %s (%s)\n", f.snapshot, wasm.FormatBytes(uint64(size)))
 		// So that gate resume, with the same --memory and cache
 		// directory, finds the resume module compiled.
 		if p, ok := inst.(resumePreparer); ok && f.cacheDir != "" {
@@ -181,7 +184,7 @@ func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(eng
 				logger.Warn("compiling the program's resume module ahead of time", "err", err)
 			}
 		}
-		return &exitError{code: exitSuspended, message: fmt.Sprintf("suspended: snapshot written to %s (%s)", f.snapshot, wasm.FormatBytes(uint64(size)))}
+		return &exitError{code: exitSuspended}
 	}
 	return outcome(logger, code, err)
 }
