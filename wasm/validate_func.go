@@ -63,19 +63,28 @@ var single = func() (s [256][]ValType) {
 	return s
 }()
 
-func (v *funcValidator) validate(funcIndex uint32, visit StackVisitor) error {
+// begin sets the validator up for the body of function funcIndex and
+// returns its code.
+func (v *funcValidator) begin(funcIndex uint32) (*Code, error) {
 	c := v.ctx
 	code := &c.m.Code[int(funcIndex)-c.numFuncImports]
 	ft, err := c.funcType(funcIndex)
 	if err != nil {
-		return invalid("function %d: %v", funcIndex, err)
+		return nil, invalid("function %d: %v", funcIndex, err)
 	}
 	if err := v.setLocals(ft, code); err != nil {
-		return invalid("function %d: %v", funcIndex, err)
+		return nil, invalid("function %d: %v", funcIndex, err)
 	}
 	v.vals, v.ctrls, v.err = v.vals[:0], v.ctrls[:0], nil
 	v.pushCtrl(OpBlock, funcBlock, nil)
+	return code, nil
+}
 
+func (v *funcValidator) validate(funcIndex uint32, visit StackVisitor) error {
+	code, err := v.begin(funcIndex)
+	if err != nil {
+		return err
+	}
 	v.r = reader{b: code.Body, base: code.Offset}
 	r, d, in := &v.r, &v.d, &v.in
 	*d = instrReader{r: r, blocks: d.blocks[:0], reuse: true, labels: d.labels, types: d.types}
@@ -103,17 +112,9 @@ func (v *funcValidator) validate(funcIndex uint32, visit StackVisitor) error {
 
 // validateInstrs is validate for a body already decoded.
 func (v *funcValidator) validateInstrs(funcIndex uint32, instrs []Instr, visit StackVisitor) error {
-	c := v.ctx
-	code := &c.m.Code[int(funcIndex)-c.numFuncImports]
-	ft, err := c.funcType(funcIndex)
-	if err != nil {
-		return invalid("function %d: %v", funcIndex, err)
+	if _, err := v.begin(funcIndex); err != nil {
+		return err
 	}
-	if err := v.setLocals(ft, code); err != nil {
-		return invalid("function %d: %v", funcIndex, err)
-	}
-	v.vals, v.ctrls, v.err = v.vals[:0], v.ctrls[:0], nil
-	v.pushCtrl(OpBlock, funcBlock, nil)
 	for pc := range instrs {
 		in := &instrs[pc]
 		if len(v.ctrls) == 0 {
