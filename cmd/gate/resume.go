@@ -40,8 +40,9 @@ same file). Exit statuses are those of gate run.`,
 			if err != nil {
 				return refused("%v", err)
 			}
+			in := interruptibleStdin(stdin)
 			return f.execute(cmd.Context(), stderr, func(eng engine, memory uint64) (program, error) {
-				inst, err := eng.resume(cmd.Context(), snap, memory, runtime.Options{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+				inst, err := eng.resume(cmd.Context(), snap, memory, runtime.Options{Stdin: in, Stdout: stdout, Stderr: stderr})
 				if err != nil {
 					return nil, refused("%s: %v", path, err)
 				}

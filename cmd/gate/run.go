@@ -90,6 +90,9 @@ func runProgram(ctx context.Context, f runFlags, path string, args []string, std
 	if err != nil {
 		return refused("%v", err)
 	}
+	if f.snapshot != "" {
+		stdin = interruptibleStdin(stdin)
+	}
 	return f.execute(ctx, stderr, func(eng engine, memory uint64) (program, error) {
 		p, err := eng.start(ctx, binary, memory, f.snapshot != "", runtime.Options{
 			Args: append([]string{filepath.Base(args[0])}, args[1:]...),

@@ -288,3 +288,73 @@ func cacheFiles(t *testing.T, dir string) int {
 	}
 	return n
 }
+
+// TestSuspendStreamingInput suspends a filter twice while its standard
+// input, a pipe, keeps receiving lines, and resumes it each time in a new
+// gate on the same pipe: no line may be lost or repeated, also one that
+// arrives while a gate is writing its snapshot and exiting (gate reads a
+// pipe through a pollable copy of its descriptor, whose read a
+// suspension interrupts).
+func TestSuspendStreamingInput(t *testing.T) {
+	for _, sandbox := range []string{"on", "off"} {
+		t.Run("sandbox "+sandbox, func(t *testing.T) { testSuspendStreamingInput(t, "--sandbox="+sandbox) })
+	}
+}
+
+func testSuspendStreamingInput(t *testing.T, sandbox string) {
+	prog := testprog.C(t, "examples/c/filter.c")
+	snap := filepath.Join(t.TempDir(), "filter.snap")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var sent strings.Builder // the writer's own until done is closed
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		defer w.Close()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			line := fmt.Sprintf("line %d\n", i)
+			if _, err := w.WriteString(line); err != nil {
+				return
+			}
+			sent.WriteString(line)
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	var out bytes.Buffer
+	step := func(wantCode int, args ...string) {
+		t.Helper()
+		cmd := exec.Command(gateBinary, args...)
+		cmd.Stdin, cmd.Stdout = r, &out
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		code := 0
+		if exit, ok := err.(*exec.ExitError); ok {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != wantCode {
+			t.Fatalf("gate %v: status %d, want %d; stderr %q", args, code, wantCode, stderr.String())
+		}
+	}
+	step(75, "run", sandbox, "--cache-dir", cacheDir(t), "--snapshot", snap, "--suspend-after", "300ms", prog)
+	step(75, "resume", sandbox, "--cache-dir", cacheDir(t), "--suspend-after", "300ms", snap)
+	time.AfterFunc(300*time.Millisecond, func() { close(stop) })
+	step(0, "resume", sandbox, "--cache-dir", cacheDir(t), snap)
+	<-done
+	if want := strings.ToUpper(sent.String()); out.String() != want {
+		t.Errorf("output of %d bytes differs from the %d bytes sent, upper-cased:\ngot  ...%q\nwant ...%q",
+			out.Len(), len(want), tail(out.String()), tail(want))
+	}
+}
+
+func tail(s string) string { return s[max(0, len(s)-200):] }
