@@ -458,22 +458,37 @@ func TestPrograms(t *testing.T) {
 // its snapshot across the socket and resumes it in another executor.
 func TestSuspendSnapshotResume(t *testing.T) {
 	ex := newExecutor(t, gateBinary)
-	prog := testprog.C(t, "examples/c/filter.c")
-	m := compile(t, ex, prog, executor.CompileOptions{Suspendable: true})
 	pr, pw := io.Pipe()
 	defer pw.Close()
+	snap, out := suspendFilter(t, ex, pr, pw, 200*time.Millisecond)
+	if _, err := gateruntime.InspectSnapshot(snap); err != nil {
+		t.Fatalf("the snapshot does not inspect: %v", err)
+	}
+	out2, err2 := resumeFilter(t, snap, strings.NewReader("after\n"))
+	if got := out + out2; got != "BEFORE\nAFTER\n" || err2 != "filter: 13 bytes\n" {
+		t.Errorf("output across the suspension %q, stderr %q", got, err2)
+	}
+}
+
+// suspendFilter runs examples/c/filter.c in ex on stdin, writes a line
+// to it through w, waits pause (the program reads the line and waits
+// for more), suspends the program and returns its snapshot and output.
+func suspendFilter(t *testing.T, ex *executor.Executor, stdin io.Reader, w io.Writer, pause time.Duration) ([]byte, string) {
+	t.Helper()
+	m := compile(t, ex, testprog.C(t, "examples/c/filter.c"), executor.CompileOptions{Suspendable: true})
 	var out bytes.Buffer
-	inst, err := ex.Instantiate(context.Background(), m, executor.Options{Args: []string{"filter"}, Stdin: pr, Stdout: &out})
+	inst, err := ex.Instantiate(context.Background(), m, executor.Options{Args: []string{"filter"}, Stdin: stdin, Stdout: &out})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer inst.Close(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		_, err := inst.Run(context.Background(), 0)
 		done <- err
 	}()
-	io.WriteString(pw, "before\n")
-	time.Sleep(200 * time.Millisecond)
+	io.WriteString(w, "before\n")
+	time.Sleep(pause)
 	inst.Suspend()
 	if err := <-done; !errors.Is(err, gateruntime.ErrSuspended) {
 		t.Fatalf("Run: %v, want ErrSuspended", err)
@@ -482,24 +497,24 @@ func TestSuspendSnapshotResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst.Close(context.Background())
-	if _, err := gateruntime.InspectSnapshot(snap); err != nil {
-		t.Fatalf("the snapshot does not inspect: %v", err)
-	}
+	return snap, out.String()
+}
 
+// resumeFilter resumes a snapshot of suspendFilter in a new executor, on
+// stdin, runs it to its end (status 0) and returns its output and
+// standard error.
+func resumeFilter(t *testing.T, snap []byte, stdin io.Reader) (string, string) {
+	t.Helper()
 	other := newExecutor(t, gateBinary)
-	var out2, err2 bytes.Buffer
-	resumed, err := other.Resume(context.Background(), snap, 0, false, executor.Options{Stdin: strings.NewReader("after\n"), Stdout: &out2, Stderr: &err2})
+	var out, stderr bytes.Buffer
+	resumed, err := other.Resume(context.Background(), snap, 0, false, executor.Options{Stdin: stdin, Stdout: &out, Stderr: &stderr})
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, err := resumed.Run(context.Background(), 0)
-	if err != nil || code != 0 {
+	if code, err := resumed.Run(context.Background(), 0); err != nil || code != 0 {
 		t.Fatalf("resumed: %d, %v", code, err)
 	}
-	if got := out.String() + out2.String(); got != "BEFORE\nAFTER\n" || err2.String() != "filter: 13 bytes\n" {
-		t.Errorf("output across the suspension %q, stderr %q", got, err2.String())
-	}
+	return out.String(), stderr.String()
 }
 
 // TestLargeMemory grows a program's memory to 512 MiB, a page at a
@@ -670,48 +685,18 @@ func inOwnCgroup(t *testing.T, pid int) bool {
 // bytes, and they would be lost.
 func TestSuspendLosesNoInput(t *testing.T) {
 	ex := newExecutor(t, gateBinary)
-	m := compile(t, ex, testprog.C(t, "examples/c/filter.c"), executor.CompileOptions{Suspendable: true})
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pr.Close()
 	defer pw.Close()
-	var out bytes.Buffer
-	inst, err := ex.Instantiate(context.Background(), m, executor.Options{Args: []string{"filter"}, Stdin: pr, Stdout: &out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := inst.Run(context.Background(), 0)
-		done <- err
-	}()
-	io.WriteString(pw, "before\n")
-	time.Sleep(300 * time.Millisecond) // it reads that, and waits for more
-	inst.Suspend()
-	if err := <-done; !errors.Is(err, gateruntime.ErrSuspended) {
-		t.Fatalf("Run: %v, want ErrSuspended", err)
-	}
-	snap, err := inst.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst.Close(context.Background())
+	snap, out := suspendFilter(t, ex, pr, pw, 300*time.Millisecond)
 	io.WriteString(pw, "after\n")
 	pw.Close()
-
-	other := newExecutor(t, gateBinary)
-	var out2, err2 bytes.Buffer
-	resumed, err := other.Resume(context.Background(), snap, 0, false, executor.Options{Stdin: pr, Stdout: &out2, Stderr: &err2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code, err := resumed.Run(context.Background(), 0); err != nil || code != 0 {
-		t.Fatalf("resumed: %d, %v", code, err)
-	}
-	if got := out.String() + out2.String(); got != "BEFORE\nAFTER\n" || err2.String() != "filter: 13 bytes\n" {
-		t.Errorf("output across the suspension %q, stderr %q: input was lost", got, err2.String())
+	out2, err2 := resumeFilter(t, snap, pr)
+	if got := out + out2; got != "BEFORE\nAFTER\n" || err2 != "filter: 13 bytes\n" {
+		t.Errorf("output across the suspension %q, stderr %q: input was lost", got, err2)
 	}
 }
 
