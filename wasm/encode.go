@@ -98,7 +98,7 @@ func Encode(m *Module) []byte {
 	var buf []byte
 	out = m.appendCustoms(out, SectionCustom, buf)
 	for _, id := range sectionSequence {
-		if m.hasSection(id) {
+		if m.HasSection(id) {
 			if n := m.payloadHint(id); cap(buf) < n {
 				buf = make([]byte, 0, n) // rather than grow it many times
 			}
@@ -167,7 +167,35 @@ func (m *Module) payloadHint(id SectionID) int {
 	return n
 }
 
-func (m *Module) hasSection(id SectionID) bool {
+// NearestSection returns the section that a custom section placed after
+// section id follows when m is encoded: id itself if Encode writes it,
+// else the nearest section before it that Encode writes (SectionCustom if
+// none, or for id SectionCustom). A custom section after an unknown
+// section id follows the last section Encode writes. With it, a custom
+// section can keep its place in a module that lacks sections the module
+// it came from had.
+func (m *Module) NearestSection(id SectionID) SectionID {
+	if id == SectionCustom {
+		return id
+	}
+	pos := len(sectionSequence) - 1
+	for i, s := range sectionSequence {
+		if s == id {
+			pos = i
+		}
+	}
+	for ; pos >= 0; pos-- {
+		if m.HasSection(sectionSequence[pos]) {
+			return sectionSequence[pos]
+		}
+	}
+	return SectionCustom
+}
+
+// HasSection tells whether Encode writes section id of m: a start or
+// data count section if HasStart or HasDataCount says so, any other if it
+// has content or was in the binary m was decoded from.
+func (m *Module) HasSection(id SectionID) bool {
 	// These two say themselves whether they are there: a program that
 	// clears HasStart removes the start section.
 	switch id {

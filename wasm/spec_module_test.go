@@ -424,7 +424,7 @@ func comparable(m *Module) *Module {
 	effective := map[SectionID]SectionID{SectionCustom: SectionCustom}
 	last := SectionCustom
 	for _, id := range sectionSequence {
-		if c.hasSection(id) {
+		if c.HasSection(id) {
 			last = id
 		}
 		effective[id] = last

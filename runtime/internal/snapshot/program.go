@@ -105,9 +105,12 @@ func NewProgram(transformed *wasm.Module) (*Program, error) {
 		m.Data[i] = d
 	}
 	m.DataCount = uint32(len(m.Data))
+	// A custom section keeps its place whether or not a section before
+	// it is written, which a snapshot and its program differ in (start,
+	// data).
 	for _, c := range t.Customs {
 		if !ours(c.Name) {
-			m.Customs = append(m.Customs, wasm.Custom{Name: c.Name, Data: c.Data, After: nearestPresent(m, c.After)})
+			m.Customs = append(m.Customs, wasm.Custom{Name: c.Name, Data: c.Data, After: m.NearestSection(c.After)})
 		}
 	}
 	// A fresh Module holds no memory of how it was decoded, so Encode
@@ -173,70 +176,6 @@ func mutableI32(m *wasm.Module, name string, imported uint32) (uint32, bool) {
 	}
 	g := m.Globals[index-imported]
 	return index, g.Type.Mutable && g.Type.Type == wasm.I32
-}
-
-// sectionOrder lists the non-custom sections in the order they take in a
-// binary.
-var sectionOrder = [...]wasm.SectionID{wasm.SectionType, wasm.SectionImport, wasm.SectionFunction,
-	wasm.SectionTable, wasm.SectionMemory, wasm.SectionGlobal, wasm.SectionExport, wasm.SectionStart,
-	wasm.SectionElement, wasm.SectionDataCount, wasm.SectionCode, wasm.SectionData}
-
-// nearestPresent returns the section that a custom section placed after
-// section after follows in the encoding of m: after itself if m has that
-// section, else the nearest one before it that m has (SectionCustom if
-// none). A custom section after an unknown section id follows the last
-// section m has. So a custom section keeps its place whether or not a
-// section before it was written, which a snapshot and its program differ
-// in (start, data).
-func nearestPresent(m *wasm.Module, after wasm.SectionID) wasm.SectionID {
-	if after == wasm.SectionCustom {
-		return after
-	}
-	pos := len(sectionOrder) - 1
-	for i, id := range sectionOrder {
-		if id == after {
-			pos = i
-		}
-	}
-	for ; pos >= 0; pos-- {
-		if present(m, sectionOrder[pos]) {
-			return sectionOrder[pos]
-		}
-	}
-	return wasm.SectionCustom
-}
-
-// present tells whether wasm.Encode writes section id of m, a Module
-// that was not decoded (so its sections are written when they have
-// content).
-func present(m *wasm.Module, id wasm.SectionID) bool {
-	switch id {
-	case wasm.SectionType:
-		return len(m.Types) > 0
-	case wasm.SectionImport:
-		return len(m.Imports) > 0
-	case wasm.SectionFunction:
-		return len(m.Funcs) > 0
-	case wasm.SectionTable:
-		return len(m.Tables) > 0
-	case wasm.SectionMemory:
-		return len(m.Memories) > 0
-	case wasm.SectionGlobal:
-		return len(m.Globals) > 0
-	case wasm.SectionExport:
-		return len(m.Exports) > 0
-	case wasm.SectionStart:
-		return m.HasStart
-	case wasm.SectionElement:
-		return len(m.Elements) > 0
-	case wasm.SectionDataCount:
-		return m.HasDataCount
-	case wasm.SectionCode:
-		return len(m.Code) > 0
-	case wasm.SectionData:
-		return len(m.Data) > 0
-	}
-	return false
 }
 
 // zeroExpr is the constant expression of t's zero: T.const 0, or ref.null
