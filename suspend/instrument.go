@@ -30,7 +30,6 @@ type function struct {
 	// Locals the transform adds for itself, which are not saved.
 	pointLocal uint32
 	fuelLocal  uint32 // the fuel while the function runs (see checkSite)
-	rwLocal    uint32 // non-zero while this frame is being rewound
 	tv, t64    int64  // scratch locals for v128 values, or -1
 
 	out   []byte // the encoded code emitted so far
@@ -51,6 +50,10 @@ type pcInfo struct {
 	thenHi        uint32 // if: the last point of the then arm
 	contains      bool   // block, loop, if: contains a suspension point
 	only          bool   // loop: its header is its only suspension point
+	// loops: the locals live at the header and those written in the
+	// loop; call sites: the locals live at the call (sets of t.sets, or
+	// -1; see analyzeLocals).
+	live, writes int32
 }
 
 // stackAt returns the operand stack before instruction pc (a block, loop,
@@ -62,7 +65,7 @@ func (f *function) stackAt(pc int) []wasm.ValType {
 
 // own reports whether local i is one the transform added for itself.
 func (f *function) own(i uint32) bool {
-	return i == f.pointLocal || i == f.fuelLocal || i == f.rwLocal || int64(i) == f.tv || int64(i) == f.t64
+	return i == f.pointLocal || i == f.fuelLocal || int64(i) == f.tv || int64(i) == f.t64
 }
 
 // instrument returns the instrumented code of function fidx (of the
@@ -92,7 +95,6 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 	f.nDecl = len(f.locals)
 	f.pointLocal = f.newLocal(wasm.I32)
 	f.fuelLocal = f.newLocal(wasm.I32)
-	f.rwLocal = f.newLocal(wasm.I32)
 
 	n := len(instrs)
 	if cap(t.pcs) < n {
@@ -172,11 +174,12 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 	if unknown >= 0 {
 		return wasm.Code{}, fmt.Errorf("instruction %d: unknown operand type in reachable code", unknown)
 	}
+	f.analyzeLocals()
 
 	// Body: block $U <entry check> <body> return end <unwind tail>.
 	f.emit(wasm.BlockInstr(wasm.OpBlock, wasm.BlockEmpty))
 	if f.entryPoint != 0 {
-		f.checkSite(f.entryPoint, nil, nil)
+		f.checkSite(f.entryPoint, nil, -1, nil)
 	}
 	f.body(0, n-1, 0, 0, nil, ft.Results)
 	f.storeFuel()
@@ -209,9 +212,8 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 	// and in blocking imports, and every suspension point that calls them
 	// unwinds at once), so "state != 0" means rewinding.
 	f.out = t.prologue[:0]
-	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: f.t.stateGlobal})
-	f.emit(wasm.BlockInstr(wasm.OpIf, wasm.BlockEmpty))
-	f.emit(i32c(1), local(wasm.OpLocalSet, f.rwLocal))
+	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: f.t.stateGlobal}, op(wasm.OpI32Eqz))
+	f.emit(wasm.BlockInstr(wasm.OpIf, wasm.BlockEmpty), op(wasm.OpElse))
 	// Fuel is at most 0 throughout a rewind, so that every check site
 	// passed takes its slow path, which looks at the state. Every frame
 	// rewound runs this before any check site of its own.
@@ -356,15 +358,20 @@ func (f *function) call(imp int) wasm.Instr {
 // isRewinding pushes a value that is non-zero while this frame is being
 // rewound: from its entry in state rewinding until it reaches its point,
 // where the state becomes normal (at a check site or before an import) or
-// the callee is called to rewind further. A local, not the state global:
-// it is tested at every chunk and call site, and a local costs no load.
+// the callee is called to rewind further (and returns in state normal or
+// unwinding). That is the state itself whenever the frame's own code runs
+// outside an unwind path: a load, but no local that every loop would
+// carry from one iteration to the next, which costs more in wazero's
+// compiled code (see stash).
 func (f *function) isRewinding() {
-	f.emit(local(wasm.OpLocalGet, f.rwLocal))
+	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: f.t.stateGlobal})
 }
 
-// rewound marks the end of this frame's rewinding.
-func (f *function) rewound() {
-	f.emit(i32c(0), local(wasm.OpLocalSet, f.rwLocal))
+// notRewinding pushes whether this frame is not being rewound (see
+// isRewinding).
+func (f *function) notRewinding() {
+	f.isRewinding()
+	f.emit(op(wasm.OpI32Eqz))
 }
 
 // pointIs pushes whether the frame's point is k.
@@ -511,29 +518,106 @@ func (f *function) loads(ts []wasm.ValType) {
 // unwinds at once), so "state != 0" means rewinding. With skip (see
 // onlyLoop), the rewinding arm branches out of the loop when k is not
 // the point.
-func (f *function) checkSite(k uint32, params []wasm.ValType, skip *loopSkip) {
+func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, skip *loopSkip) {
 	t := f.t
+	loopDepth := f.depth // the loop's label, if loop >= 0: the site is its header
+	// back branches to the loop's header, at the end of a rare path: then
+	// the path does not join the loop's body, which wazero's compiler
+	// would then place after it, so that every iteration jumps over it.
+	back := func() {
+		if loop >= 0 {
+			f.emit(wasm.Instr{Op: wasm.OpBr, X: uint32(f.depth - loopDepth)})
+		}
+	}
 	f.emit(local(wasm.OpLocalGet, f.fuelLocal), i32c(1), op(wasm.OpI32Sub), local(wasm.OpLocalTee, f.fuelLocal),
-		i32c(1), op(wasm.OpI32LtS), f.ifType(params, params))
+		i32c(1), op(wasm.OpI32GeS), f.ifType(params, params), op(wasm.OpElse))
 	f.isRewinding()
 	f.emit(f.ifType(params, params))
 	f.pointIs(k)
-	f.emit(wasm.BlockInstr(wasm.OpIf, wasm.BlockEmpty))
+	f.emit(f.ifType(params, params))
 	f.setState(StateNormal)
-	f.rewound()
+	if loop >= 0 {
+		// Back to the header, so that the rare paths do not join the
+		// loop's body (see back), with the fuel for one check site: the
+		// one at the header passes, rather than call check before the
+		// frame has done anything (a host that suspends at every check
+		// would never see progress).
+		f.emit(i32c(2), local(wasm.OpLocalSet, f.fuelLocal))
+		back()
+	}
 	if skip != nil {
 		f.emit(op(wasm.OpElse))
+		f.drops(len(params))
 		f.zeros(skip.results)
 		f.emit(wasm.Instr{Op: wasm.OpBr, X: uint32(f.depth - skip.depth)})
 	}
 	f.emit(op(wasm.OpEnd), op(wasm.OpElse))
 	f.storeFuel()
+	var live, stashed localSet
+	if loop >= 0 {
+		p := f.pcs[loop]
+		live = t.sets.set(p.live)
+		stashed = t.scratchSet(live, t.sets.set(p.writes))
+		f.stash(stashed, wasm.OpGlobalSet)
+	}
 	f.emit(f.call(impCheck))
+	if loop >= 0 {
+		f.stash(stashed, wasm.OpGlobalGet)
+	}
 	f.loadFuel()
 	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(params, params))
+	if live != nil {
+		f.zeroDead(live)
+	}
 	f.saveTop(k, params)
 	f.brU(k)
-	f.emit(op(wasm.OpEnd), op(wasm.OpEnd), op(wasm.OpEnd))
+	f.emit(op(wasm.OpEnd))
+	if loop >= 0 {
+		// The header, which back returns to, takes one more: the host's
+		// fuel counts the check sites after this one, as if the path
+		// went on into the body.
+		f.emit(local(wasm.OpLocalGet, f.fuelLocal), i32c(1), op(wasm.OpI32Add), local(wasm.OpLocalSet, f.fuelLocal))
+		back()
+	}
+	f.emit(op(wasm.OpEnd), op(wasm.OpEnd))
+}
+
+// stash copies the locals of set s into the scratch globals (op
+// global.set), or back (op global.get), around the call of check at a
+// loop's check site. The call is on the path taken when the fuel runs
+// out, every N iterations; a local whose value lived across it would be
+// spilled by an optimizing compiler, and wazero's stores a spilled loop
+// variable at each of its definitions: every iteration would pay for the
+// rare call. Through the globals, the value before the call dies at it and
+// the one after is new. Only the locals that are live at the header and
+// written in the loop go through: one that is not written there keeps
+// the value it had before the loop, which the compiler spills there,
+// once; one that is not live is not kept at all (zeroDead).
+func (f *function) stash(s localSet, op wasm.Opcode) {
+	var used [numTypeSlots]uint32
+	s.each(func(i uint32) {
+		vt := f.locals[i]
+		slot := typeSlot(vt)
+		g := f.t.scratchGlobal(vt, used[slot])
+		used[slot]++
+		if op == wasm.OpGlobalSet {
+			f.emit(local(wasm.OpLocalGet, i), wasm.Instr{Op: op, X: g})
+		} else {
+			f.emit(wasm.Instr{Op: op, X: g}, local(wasm.OpLocalSet, i))
+		}
+	})
+}
+
+// zeroDead sets to zero, on an unwind path, the input's locals that are
+// not in live: the frame saves zeros for them, and they do not live on
+// up to the suspension point because the unwind path reads them.
+func (f *function) zeroDead(live localSet) {
+	for i := range uint32(f.nDecl) {
+		if !live.has(i) {
+			f.zeros(f.locals[i : i+1])
+			f.emit(local(wasm.OpLocalSet, i))
+		}
+	}
 }
 
 // storeFuel copies the function's fuel local to the fuel global: before
@@ -597,8 +681,14 @@ func (f *function) body(lo, hi, base, level int, in, out []wasm.ValType) {
 // chunk's inputs and runs rewind.
 func (f *function) wrapper(in, out []wasm.ValType, epilogue []wasm.Instr, lo, hi, level int, prelude, rewind func()) {
 	start := len(f.out)
-	f.isRewinding()
+	f.notRewinding()
 	f.emit(f.ifType(in, out))
+	f.emit(epilogue...)
+	f.code(lo, hi, level, 0)
+	if prelude != nil {
+		prelude()
+	}
+	f.emit(op(wasm.OpElse))
 	arm := len(f.out)
 	f.drops(len(in))
 	rewind()
@@ -608,12 +698,6 @@ func (f *function) wrapper(in, out []wasm.ValType, epilogue []wasm.Instr, lo, hi
 		f.out = f.out[:start]
 		f.depth--
 		return
-	}
-	f.emit(op(wasm.OpElse))
-	f.emit(epilogue...)
-	f.code(lo, hi, level, 0)
-	if prelude != nil {
-		prelude()
 	}
 	f.emit(op(wasm.OpEnd))
 }
@@ -728,7 +812,7 @@ func (f *function) onlyLoop(pc, level int, results []wasm.ValType) {
 	f.emit(wasm.BlockInstr(wasm.OpBlock, ins.BlockType()))
 	skip := &loopSkip{results: results, depth: f.depth}
 	f.emit(ins)
-	f.checkSite(f.pcs[pc].point, params, skip)
+	f.checkSite(f.pcs[pc].point, params, pc, skip)
 	// The loop counts as the body's own block: it keeps its label, and
 	// the labels beyond it gain $skip.
 	f.code(pc+1, int(f.pcs[pc].end), level, 1)
@@ -776,7 +860,6 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 			f.zeros(args)
 		} else if ins.Op == wasm.OpCall {
 			f.setState(StateNormal) // an import: this frame is the innermost
-			f.rewound()
 		}
 		f.emit(op(wasm.OpElse))
 		f.zeros(out)
@@ -793,21 +876,21 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 	// callee may be instrumented: it takes the fuel from the global, and
 	// leaves there what it has not used.
 	f.storeFuel()
-	f.isRewinding()
-	f.emit(f.ifType(args, ft.Results))
+	f.notRewinding()
+	f.emit(f.ifType(args, ft.Results), callIns, op(wasm.OpElse))
 	f.pointIs(k)
 	f.emit(f.ifType(args, ft.Results))
-	f.rewound() // the callee rewinds further
-	f.emit(callIns, op(wasm.OpElse))
+	f.emit(callIns, op(wasm.OpElse)) // the callee rewinds further
 	f.drops(len(args))
 	f.zeros(ft.Results)
-	f.emit(op(wasm.OpEnd), op(wasm.OpElse), callIns, op(wasm.OpEnd))
+	f.emit(op(wasm.OpEnd), op(wasm.OpEnd))
 	f.loadFuel()
 	// Unwind path.
 	after := f.typeList(live, ft.Results)
 	// (state is 2 here after a call skipped while rewinding)
-	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, i32c(StateUnwinding), op(wasm.OpI32Eq), f.ifType(after, after))
+	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, i32c(StateUnwinding), op(wasm.OpI32Ne), f.ifType(after, after), op(wasm.OpElse))
 	f.drops(len(ft.Results))
+	f.zeroDead(t.sets.set(f.pcs[pc].live))
 	f.saveTop(k, live)
 	f.brU(k)
 	f.emit(op(wasm.OpEnd))
@@ -889,7 +972,7 @@ func (f *function) block(pc, base int, fr, cur []wasm.ValType, epilogue []wasm.I
 	}
 	f.emit(ins)
 	if ins.Op == wasm.OpLoop {
-		f.checkSite(f.pcs[pc].point, params, nil)
+		f.checkSite(f.pcs[pc].point, params, pc, nil)
 	}
 	if e := int(f.pcs[pc].els); ins.Op == wasm.OpIf && e >= 0 {
 		f.body(pc+1, e, innerBase, level+1, params, results)

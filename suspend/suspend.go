@@ -139,6 +139,40 @@ type transformer struct {
 	arena []byte
 
 	refs refsWriter // the refs section
+
+	sets       localSets // see analyzeLocals
+	openers    []int32
+	liveFrames []liveFrame
+	stash      localSet
+	// scratch are the indices of the scratch globals by type slot,
+	// scratchTypes their types in the order of their indices, from
+	// fuelGlobal+1 on (see scratchGlobal).
+	scratch      [numTypeSlots][]uint32
+	scratchTypes []wasm.ValType
+}
+
+// scratchSet returns live ∩ writes in a buffer of t's, valid until the
+// next call.
+func (t *transformer) scratchSet(live, writes localSet) localSet {
+	t.stash = append(t.stash[:0], live...)
+	for i, w := range writes {
+		t.stash[i] &= w
+	}
+	return t.stash
+}
+
+// scratchGlobal returns the index of the k-th scratch global of type vt,
+// adding it if needed. The scratch globals come after the fuel global,
+// last of all, so that adding one changes no index already emitted.
+// They hold a frame's locals only while check runs (see function.stash):
+// a snapshot does not hold them (docs/SUSPEND.md).
+func (t *transformer) scratchGlobal(vt wasm.ValType, k uint32) uint32 {
+	slot := typeSlot(vt)
+	for uint32(len(t.scratch[slot])) <= k {
+		t.scratch[slot] = append(t.scratch[slot], t.fuelGlobal+1+uint32(len(t.scratchTypes)))
+		t.scratchTypes = append(t.scratchTypes, vt)
+	}
+	return t.scratch[slot][k]
 }
 
 // open is a block, loop or if not yet closed, as the instrumentation
@@ -297,6 +331,10 @@ func (t *transformer) run() (*wasm.Module, error) {
 		out.Code[i] = code
 	}
 
+	for _, vt := range t.scratchTypes {
+		out.Globals = append(out.Globals, wasm.Global{Type: wasm.GlobalType{Type: vt, Mutable: true}, Init: zeroConst(vt)})
+	}
+
 	// Custom sections: the refs section replaces any of that name; the
 	// name section names functions by their new indices (or goes, if it
 	// does not decode: wrong names are worse than none).
@@ -387,6 +425,25 @@ func (t *transformer) fixConst(b []byte) []byte {
 		return b
 	}
 	return wasm.EncodeBody(t.renumber(instrs))
+}
+
+// zeroConst is the constant expression of vt's zero (ref.null for a
+// reference type).
+func zeroConst(vt wasm.ValType) []byte {
+	in := wasm.Instr{Op: wasm.OpRefNull, X: uint32(vt)}
+	switch vt {
+	case wasm.I32:
+		in = wasm.Instr{Op: wasm.OpI32Const}
+	case wasm.I64:
+		in = wasm.Instr{Op: wasm.OpI64Const}
+	case wasm.F32:
+		in = wasm.Instr{Op: wasm.OpF32Const}
+	case wasm.F64:
+		in = wasm.Instr{Op: wasm.OpF64Const}
+	case wasm.V128:
+		in = wasm.Instr{Op: wasm.OpV128Const}
+	}
+	return wasm.EncodeBody([]wasm.Instr{in, {Op: wasm.OpEnd}})
 }
 
 func constI32(v int32) []byte {

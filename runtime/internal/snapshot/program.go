@@ -27,8 +27,8 @@ type Program struct {
 	segments     uint32
 	segmentBytes []byte
 	// mutable lists the indices of the mutable globals the module
-	// defines; state and fuel are the transform's (fuel only if
-	// hasFuel).
+	// defines, but for the transform's scratch globals (those after
+	// fuel); state and fuel are the transform's (fuel only if hasFuel).
 	mutable     []uint32
 	state, fuel uint32
 	hasFuel     bool
@@ -90,9 +90,14 @@ func NewProgram(transformed *wasm.Module) (*Program, error) {
 	}
 	m.Globals = make([]wasm.Global, len(t.Globals))
 	for i, g := range t.Globals {
+		index := imported + uint32(i)
 		if g.Type.Mutable {
 			g.Init = zeroExpr(g.Type.Type)
-			p.mutable = append(p.mutable, imported+uint32(i))
+			// The globals after fuel are the transform's scratch,
+			// which hold nothing between calls of check: not saved.
+			if !p.scratch(index) {
+				p.mutable = append(p.mutable, index)
+			}
 		}
 		m.Globals[i] = g
 	}
@@ -152,6 +157,11 @@ func (p *Program) Binary() []byte { return p.binary }
 // globals the module defines, whose values a snapshot holds. It must not
 // be modified.
 func (p *Program) MutableGlobals() []uint32 { return p.mutable }
+
+// scratch reports whether global index is one of the transform's scratch
+// globals, the globals after fuel, which hold a frame's locals only while
+// check runs (docs/SUSPEND.md): a snapshot does not hold them.
+func (p *Program) scratch(index uint32) bool { return p.hasFuel && index > p.fuel }
 
 // StateIndex and FuelIndex are the indices of the transform's globals;
 // FuelIndex's bool is false for a module that exports no fuel global.

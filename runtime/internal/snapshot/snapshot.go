@@ -461,22 +461,18 @@ func (s *Snapshot) Program() (*Program, map[uint32][2]uint64, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("snapshot: %w", err)
 	}
+	p, err := NewProgram(m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot: %w", err)
+	}
 	values := make(map[uint32][2]uint64)
 	imported := uint32(m.NumImports(wasm.ExternGlobal))
-	for i, g := range m.Globals {
-		if !g.Type.Mutable {
-			continue
-		}
-		index := imported + uint32(i)
-		v, err := constValue(g)
+	for _, index := range p.MutableGlobals() {
+		v, err := constValue(m.Globals[index-imported])
 		if err != nil {
 			return nil, nil, fmt.Errorf("snapshot: mutable global %d: %w", index, err)
 		}
 		values[index] = v
-	}
-	p, err := NewProgram(m)
-	if err != nil {
-		return nil, nil, fmt.Errorf("snapshot: %w", err)
 	}
 	return p, values, nil
 }

@@ -93,6 +93,10 @@ func (p *Program) globalSection(values map[uint32][2]uint64) ([]byte, error) {
 			continue
 		}
 		b[len(b)-1] = 1
+		if p.scratch(index) {
+			b = append(b, g.Init...) // zero: the scratch holds nothing between calls of check
+			continue
+		}
 		v, ok := values[index]
 		if !ok {
 			return nil, fmt.Errorf("no value for mutable global %d", index)

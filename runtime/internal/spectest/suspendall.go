@@ -310,12 +310,16 @@ func prepare(original, transformed []byte) ([]byte, *suspendable, error) {
 	for _, e := range m.Exports {
 		exported[e.Name] = true
 	}
+	fuel, ok := exportIndex(m, fuelExport, wasm.ExternGlobal)
+	if !ok {
+		return nil, nil, fmt.Errorf("the transform's output exports no global %s", fuelExport)
+	}
 	imported := uint32(m.NumImports(wasm.ExternGlobal))
 	for i, g := range m.Globals {
-		if !g.Type.Mutable {
+		index := imported + uint32(i)
+		if !g.Type.Mutable || index > fuel { // after fuel: the transform's scratch, not in a snapshot
 			continue
 		}
-		index := imported + uint32(i)
 		switch {
 		case sus.skip != "":
 		case g.Type.Type.IsRef():
@@ -329,10 +333,6 @@ func prepare(original, transformed []byte) ([]byte, *suspendable, error) {
 			return nil, nil, fmt.Errorf("the module already exports %s", name)
 		}
 		m.Exports = append(m.Exports, wasm.Export{Name: name, Kind: wasm.ExternGlobal, Index: index})
-	}
-	fuel, ok := exportIndex(m, fuelExport, wasm.ExternGlobal)
-	if !ok {
-		return nil, nil, fmt.Errorf("the transform's output exports no global %s", fuelExport)
 	}
 	sus.fuel = fuel
 	if sus.skip == "" {
