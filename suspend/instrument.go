@@ -29,7 +29,7 @@ type function struct {
 
 	// Locals the transform adds for itself, which are not saved.
 	pointLocal uint32
-	fuelLocal  uint32 // the fuel while the function runs (see checkSite)
+	fuelTemp   uint32 // the fuel just decremented (see checkSite)
 	tv, t64    int64  // scratch locals for v128 values, or -1
 
 	out   []byte // the encoded code emitted so far
@@ -65,7 +65,7 @@ func (f *function) stackAt(pc int) []wasm.ValType {
 
 // own reports whether local i is one the transform added for itself.
 func (f *function) own(i uint32) bool {
-	return i == f.pointLocal || i == f.fuelLocal || int64(i) == f.tv || int64(i) == f.t64
+	return i == f.pointLocal || i == f.fuelTemp || int64(i) == f.tv || int64(i) == f.t64
 }
 
 // instrument returns the instrumented code of function fidx (of the
@@ -94,7 +94,7 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 	}
 	f.nDecl = len(f.locals)
 	f.pointLocal = f.newLocal(wasm.I32)
-	f.fuelLocal = f.newLocal(wasm.I32)
+	f.fuelTemp = f.newLocal(wasm.I32)
 
 	n := len(instrs)
 	if cap(t.pcs) < n {
@@ -182,7 +182,6 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 		f.checkSite(f.entryPoint, nil, -1, nil)
 	}
 	f.body(0, n-1, 0, 0, nil, ft.Results)
-	f.storeFuel()
 	f.emit(wasm.Instr{Op: wasm.OpReturn}, wasm.Instr{Op: wasm.OpEnd})
 	var refLocals []uint32 // counted from the end of the frame
 	saved := 0
@@ -227,7 +226,6 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 		f.emit(local(wasm.OpLocalSet, uint32(i)))
 	}
 	f.emit(wasm.Instr{Op: wasm.OpEnd})
-	f.loadFuel()
 	prologue := f.out
 	f.out = body // for the deferred reuse
 	t.prologue = prologue[:0]
@@ -486,38 +484,49 @@ func (f *function) loads(ts []wasm.ValType) {
 	}
 }
 
-// checkSite emits check site k where the stack is params. The fast path,
-// taken at every loop iteration and every call of the function, is a
-// decrement of the function's fuel local and one branch: only when the
-// fuel falls below 1 is the state looked at. That is enough because fuel
-// is at most 0 whenever the state is rewinding (the prologue's rewinding
-// arm zeroes it), so a check site passed while rewinding always takes the
-// slow path. The fuel is kept in a local, not in the global, so that a
-// tight loop's iterations do not depend on each other through a store and
-// a load of memory (wazero keeps globals in memory); the global holds the
-// fuel whenever the host or another instrumented function may use it (see
-// storeFuel).
+// checkSite emits check site k where the stack is params; loop is the pc
+// of the loop whose header it is, or -1 at a function's entry. The path
+// taken at every loop iteration and every call of the function is a
+// decrement of the fuel global and a branch that falls through into the
+// body; only when the fuel falls below 1 is the state looked at. That is
+// enough because fuel is at most 0 whenever the state is rewinding (the
+// prologue's rewinding arm zeroes it), so a check site passed while
+// rewinding always takes the rare path. At a loop's header:
 //
-//	local.get $fuel  i32.const 1  i32.sub  local.tee $fuel
-//	i32.const 1  i32.lt_s
-//	if (param P...) (result P...)
+//	global.get $fuel  i32.const 1  i32.sub  local.tee $t  global.set $fuel
+//	local.get $t  i32.const 1  i32.ge_s
+//	if (param P...) (result P...)                ;; the body follows
+//	else
 //	  global.get $state
 //	  if (param P...) (result P...)              ;; rewinding
 //	    local.get $point  i32.const k  i32.eq
-//	    if  i32.const 0  global.set $state  end  ;; back where it stopped
+//	    if (param P...) (result P...)            ;; back where it stopped
+//	      i32.const 0  global.set $state
+//	      i32.const 2  global.set $fuel  br $loop
+//	    end                                      ;; (onlyLoop: else br $skip)
 //	  else
-//	    local.get $fuel  global.set $fuel
+//	    stash to the scratch globals
 //	    call $check
-//	    global.get $fuel  local.set $fuel
+//	    stash back
 //	    global.get $state
-//	    if (param P...) (result P...)  unwind  end
+//	    if (param P...) (result P...)  zero the dead locals, unwind  end
+//	    fuel += 1  br $loop
 //	  end
 //	end
+//
+// The layout is for wazero's optimizing compiler, which lays blocks out in
+// reverse postorder and starts the register state of a block where paths
+// join from its first predecessor: the hot path is the then arm, and the
+// rare paths branch back to the header instead of joining the body, so
+// the body comes right after the header and finds its values where the
+// hot path left them. The fuel is in a global, not a local, so that no
+// loop carries one more variable (one more register, or a spilled one).
 //
 // At a check site the state is never unwinding (every suspension point
 // unwinds at once), so "state != 0" means rewinding. With skip (see
 // onlyLoop), the rewinding arm branches out of the loop when k is not
-// the point.
+// the point. A function's entry site has no loop to go back to: its rare
+// paths fall through.
 func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, skip *loopSkip) {
 	t := f.t
 	loopDepth := f.depth // the loop's label, if loop >= 0: the site is its header
@@ -529,7 +538,8 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, skip *lo
 			f.emit(wasm.Instr{Op: wasm.OpBr, X: uint32(f.depth - loopDepth)})
 		}
 	}
-	f.emit(local(wasm.OpLocalGet, f.fuelLocal), i32c(1), op(wasm.OpI32Sub), local(wasm.OpLocalTee, f.fuelLocal),
+	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.fuelGlobal}, i32c(1), op(wasm.OpI32Sub), local(wasm.OpLocalTee, f.fuelTemp),
+		wasm.Instr{Op: wasm.OpGlobalSet, X: t.fuelGlobal}, local(wasm.OpLocalGet, f.fuelTemp),
 		i32c(1), op(wasm.OpI32GeS), f.ifType(params, params), op(wasm.OpElse))
 	f.isRewinding()
 	f.emit(f.ifType(params, params))
@@ -542,7 +552,7 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, skip *lo
 		// one at the header passes, rather than call check before the
 		// frame has done anything (a host that suspends at every check
 		// would never see progress).
-		f.emit(i32c(2), local(wasm.OpLocalSet, f.fuelLocal))
+		f.emit(i32c(2), wasm.Instr{Op: wasm.OpGlobalSet, X: t.fuelGlobal})
 		back()
 	}
 	if skip != nil {
@@ -552,7 +562,6 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, skip *lo
 		f.emit(wasm.Instr{Op: wasm.OpBr, X: uint32(f.depth - skip.depth)})
 	}
 	f.emit(op(wasm.OpEnd), op(wasm.OpElse))
-	f.storeFuel()
 	var live, stashed localSet
 	if loop >= 0 {
 		p := f.pcs[loop]
@@ -564,7 +573,6 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, skip *lo
 	if loop >= 0 {
 		f.stash(stashed, wasm.OpGlobalGet)
 	}
-	f.loadFuel()
 	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(params, params))
 	if live != nil {
 		f.zeroDead(live)
@@ -576,7 +584,7 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, skip *lo
 		// The header, which back returns to, takes one more: the host's
 		// fuel counts the check sites after this one, as if the path
 		// went on into the body.
-		f.emit(local(wasm.OpLocalGet, f.fuelLocal), i32c(1), op(wasm.OpI32Add), local(wasm.OpLocalSet, f.fuelLocal))
+		f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.fuelGlobal}, i32c(1), op(wasm.OpI32Add), wasm.Instr{Op: wasm.OpGlobalSet, X: t.fuelGlobal})
 		back()
 	}
 	f.emit(op(wasm.OpEnd), op(wasm.OpEnd))
@@ -618,20 +626,6 @@ func (f *function) zeroDead(live localSet) {
 			f.emit(local(wasm.OpLocalSet, i))
 		}
 	}
-}
-
-// storeFuel copies the function's fuel local to the fuel global: before
-// anything that may use the global (check, a call site, whose callee may
-// be instrumented) and when the function returns, so that the fuel its
-// check sites used is not given back.
-func (f *function) storeFuel() {
-	f.emit(local(wasm.OpLocalGet, f.fuelLocal), wasm.Instr{Op: wasm.OpGlobalSet, X: f.t.fuelGlobal})
-}
-
-// loadFuel copies the fuel global to the function's fuel local: at the
-// function's entry and after anything that may have changed the global.
-func (f *function) loadFuel() {
-	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: f.t.fuelGlobal}, local(wasm.OpLocalSet, f.fuelLocal))
 }
 
 // body emits the instructions [lo, hi) of a block body (or the function
@@ -723,7 +717,7 @@ func (f *function) code(lo, hi, level, own int) {
 	d := 0
 	for pc := lo; pc < hi; pc++ {
 		switch op := f.instrs[pc].Op; op {
-		case wasm.OpCall, wasm.OpRefFunc, wasm.OpReturn, wasm.OpBr, wasm.OpBrIf, wasm.OpBrTable:
+		case wasm.OpCall, wasm.OpRefFunc, wasm.OpBr, wasm.OpBrIf, wasm.OpBrTable:
 		default:
 			switch op {
 			case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
@@ -744,24 +738,14 @@ func (f *function) code(lo, hi, level, own int) {
 		switch in.Op {
 		case wasm.OpCall, wasm.OpRefFunc:
 			in.X = f.t.fn(in.X)
-		case wasm.OpReturn:
-			f.storeFuel()
 		case wasm.OpBr, wasm.OpBrIf:
-			if int(in.X)-(d+own) == level { // the function's label: a return
-				f.storeFuel()
-			}
 			in.X = f.relabel(in.X, d+own, level)
 		case wasm.OpBrTable:
-			returns := int(in.X)-(d+own) == level
 			labels := f.t.labels[:0]
 			for _, l := range in.Labels {
-				returns = returns || int(l)-(d+own) == level
 				labels = append(labels, f.relabel(l, d+own, level))
 			}
 			f.t.labels = labels
-			if returns {
-				f.storeFuel()
-			}
 			in.Labels = labels // in is a copy: the input keeps its labels
 			in.X = f.relabel(in.X, d+own, level)
 		}
@@ -872,10 +856,7 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 	if callIns.Op == wasm.OpCall {
 		callIns.X = t.fn(callIns.X)
 	}
-	// Guarded call: skipped while rewinding to another point. The
-	// callee may be instrumented: it takes the fuel from the global, and
-	// leaves there what it has not used.
-	f.storeFuel()
+	// Guarded call: skipped while rewinding to another point.
 	f.notRewinding()
 	f.emit(f.ifType(args, ft.Results), callIns, op(wasm.OpElse))
 	f.pointIs(k)
@@ -884,7 +865,6 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 	f.drops(len(args))
 	f.zeros(ft.Results)
 	f.emit(op(wasm.OpEnd), op(wasm.OpEnd))
-	f.loadFuel()
 	// Unwind path.
 	after := f.typeList(live, ft.Results)
 	// (state is 2 here after a call skipped while rewinding)
