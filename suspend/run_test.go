@@ -158,6 +158,7 @@ func runHost(t *testing.T, bin []byte, export string, args []uint64, h *testHost
 	if err != nil {
 		t.Fatal(err)
 	}
+	hasMemory := len(dm.Memories) > 0 || dm.NumImports(wasm.ExternMemory) > 0
 	var globalNames []string
 	for _, ex := range dm.Exports {
 		if ex.Kind == wasm.ExternGlobal && ex.Name != StateExport {
@@ -215,7 +216,9 @@ func runHost(t *testing.T, bin []byte, export string, args []uint64, h *testHost
 		}
 		// Snapshot: memory and exported mutable globals.
 		var mem []byte
-		if mm := m.Memory(); mm != nil {
+		// wazero's Memory of a module without one is a nil pointer in a
+		// non-nil interface: ask the module itself.
+		if mm := m.Memory(); hasMemory {
 			b, _ := mm.Read(0, mm.Size())
 			mem = slices.Clone(b)
 		}
