@@ -179,7 +179,7 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 	// Body: block $U <entry check> <body> return end <unwind tail>.
 	f.emit(wasm.BlockInstr(wasm.OpBlock, wasm.BlockEmpty))
 	if f.entryPoint != 0 {
-		f.checkSite(f.entryPoint, nil, -1, nil)
+		f.checkSite(f.entryPoint, nil, -1)
 	}
 	f.body(0, n-1, 0, 0, nil, ft.Results)
 	f.emit(wasm.Instr{Op: wasm.OpReturn}, wasm.Instr{Op: wasm.OpEnd})
@@ -503,7 +503,7 @@ func (f *function) loads(ts []wasm.ValType) {
 //	    if (param P...) (result P...)            ;; back where it stopped
 //	      i32.const 0  global.set $state
 //	      i32.const 2  global.set $fuel  br $loop
-//	    end                                      ;; (onlyLoop: else br $skip)
+//	    end
 //	  else
 //	    stash to the scratch globals
 //	    call $check
@@ -523,11 +523,9 @@ func (f *function) loads(ts []wasm.ValType) {
 // loop carries one more variable (one more register, or a spilled one).
 //
 // At a check site the state is never unwinding (every suspension point
-// unwinds at once), so "state != 0" means rewinding. With skip (see
-// onlyLoop), the rewinding arm branches out of the loop when k is not
-// the point. A function's entry site has no loop to go back to: its rare
-// paths fall through.
-func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, skip *loopSkip) {
+// unwinds at once), so "state != 0" means rewinding. A function's entry
+// site has no loop to go back to: its rare paths fall through.
+func (f *function) checkSite(k uint32, params []wasm.ValType, loop int) {
 	t := f.t
 	loopDepth := f.depth // the loop's label, if loop >= 0: the site is its header
 	// back branches to the loop's header, at the end of a rare path: then
@@ -554,12 +552,6 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, skip *lo
 		// would never see progress).
 		f.emit(i32c(2), wasm.Instr{Op: wasm.OpGlobalSet, X: t.fuelGlobal})
 		back()
-	}
-	if skip != nil {
-		f.emit(op(wasm.OpElse))
-		f.drops(len(params))
-		f.zeros(skip.results)
-		f.emit(wasm.Instr{Op: wasm.OpBr, X: uint32(f.depth - skip.depth)})
 	}
 	f.emit(op(wasm.OpEnd), op(wasm.OpElse))
 	var live, stashed localSet
@@ -768,35 +760,46 @@ func (f *function) relabel(l uint32, d, level int) uint32 {
 	return l
 }
 
-// loopSkip is where a check site branches when it is passed while
-// rewinding to a point that is not its own: the end of block $skip
-// around its loop.
-type loopSkip struct {
-	results []wasm.ValType // the loop's results
-	depth   int            // f.depth inside block $skip
-}
-
 // onlyLoop emits the loop at pc, whose header is its only suspension
 // point (an inner loop without calls: the hot code of most programs), as
 //
 //	block $skip (type of the loop)
+//	  global.get $state  i32.eqz
+//	  if (param P...) (result P...)
+//	  else                                         ;; rewinding
+//	    local.get $point  i32.const k  i32.ne
+//	    if (param P...) (result P...)              ;; to another point
+//	      drop P, push zeros of the loop's results  br $skip
+//	    end
+//	  end
 //	  loop (type of the loop)
-//	    check site, which, while rewinding to another point, pushes zeros
-//	    of the loop's results and branches to $skip
+//	    check site
 //	    the loop's body, as it was
 //	  end
 //	end
 //
 // The body needs no wrapper: it never runs while rewinding. So a loop
-// iteration costs only the check site's fast path. level is the number
-// of blocks of the input around the loop.
+// iteration costs only the check site's fast path. The loop is skipped
+// before it is entered, not from its header: a branch out of the header
+// would carry every local that the code after the loop may read (while
+// rewinding, the values restored), and make it a variable of the loop in
+// the compiled code, dead at the header or not. level is the number of
+// blocks of the input around the loop.
 func (f *function) onlyLoop(pc, level int, results []wasm.ValType) {
 	ins := f.instrs[pc]
 	params, _ := f.t.blockSig(ins.BlockType())
 	f.emit(wasm.BlockInstr(wasm.OpBlock, ins.BlockType()))
-	skip := &loopSkip{results: results, depth: f.depth}
+	skipDepth := f.depth
+	f.notRewinding()
+	f.emit(f.ifType(params, params), op(wasm.OpElse)) // the hot path first (see checkSite)
+	f.pointIs(f.pcs[pc].point)
+	f.emit(op(wasm.OpI32Eqz), f.ifType(params, params))
+	f.drops(len(params))
+	f.zeros(results)
+	f.emit(wasm.Instr{Op: wasm.OpBr, X: uint32(f.depth - skipDepth)})
+	f.emit(op(wasm.OpEnd), op(wasm.OpEnd))
 	f.emit(ins)
-	f.checkSite(f.pcs[pc].point, params, pc, skip)
+	f.checkSite(f.pcs[pc].point, params, pc)
 	// The loop counts as the body's own block: it keeps its label, and
 	// the labels beyond it gain $skip.
 	f.code(pc+1, int(f.pcs[pc].end), level, 1)
@@ -952,7 +955,7 @@ func (f *function) block(pc, base int, fr, cur []wasm.ValType, epilogue []wasm.I
 	}
 	f.emit(ins)
 	if ins.Op == wasm.OpLoop {
-		f.checkSite(f.pcs[pc].point, params, pc, nil)
+		f.checkSite(f.pcs[pc].point, params, pc)
 	}
 	if e := int(f.pcs[pc].els); ins.Op == wasm.OpIf && e >= 0 {
 		f.body(pc+1, e, innerBase, level+1, params, results)
