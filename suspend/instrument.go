@@ -36,6 +36,13 @@ type function struct {
 	depth int    // open labels in out, the function's own excluded
 
 	refPoints []pointRefs // points whose live values include references
+
+	// shadowOf is, for each of the input's locals, the local added to
+	// hold the value it was restored with, or -1 (see restoreWritten);
+	// shadow tells, for each local the transform added (from nDecl on),
+	// whether it is one of those.
+	shadowOf []int32
+	shadow   []bool
 }
 
 // pcInfo is what the instrumentation knows of one instruction.
@@ -65,7 +72,7 @@ func (f *function) stackAt(pc int) []wasm.ValType {
 
 // own reports whether local i is one the transform added for itself.
 func (f *function) own(i uint32) bool {
-	return i == f.pointLocal || i == f.fuelTemp || int64(i) == f.tv || int64(i) == f.t64
+	return i == f.pointLocal || i == f.fuelTemp || int64(i) == f.tv || int64(i) == f.t64 || f.isShadow(i)
 }
 
 // instrument returns the instrumented code of function fidx (of the
@@ -81,8 +88,8 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 		t.temps[i] = t.temps[i][:0]
 	}
 	f := &function{t: t, fidx: t.fn(fidx), typ: ft, instrs: instrs, encoded: encoded, tv: -1, t64: -1,
-		locals: t.locals[:0], out: t.body[:0]}
-	defer func() { t.locals, t.body = f.locals[:0], f.out[:0] }()
+		locals: t.locals[:0], out: t.body[:0], shadow: t.shadow[:0]}
+	defer func() { t.locals, t.body, t.shadow = f.locals[:0], f.out[:0], f.shadow[:0] }()
 	f.locals = append(f.locals, ft.Params...)
 	for _, d := range decls {
 		if uint64(len(f.locals))+uint64(d.Count) > maxLocals {
@@ -93,6 +100,11 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 		}
 	}
 	f.nDecl = len(f.locals)
+	f.shadowOf = slices.Grow(t.shadowOf[:0], f.nDecl)[:f.nDecl]
+	for i := range f.shadowOf {
+		f.shadowOf[i] = -1
+	}
+	t.shadowOf = f.shadowOf
 	f.pointLocal = f.newLocal(wasm.I32)
 	f.fuelTemp = f.newLocal(wasm.I32)
 
@@ -225,6 +237,11 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 		f.load(f.locals[i])
 		f.emit(local(wasm.OpLocalSet, uint32(i)))
 	}
+	for x, sh := range f.shadowOf {
+		if sh >= 0 {
+			f.emit(local(wasm.OpLocalGet, uint32(x)), local(wasm.OpLocalSet, uint32(sh)))
+		}
+	}
 	f.emit(wasm.Instr{Op: wasm.OpEnd})
 	prologue := f.out
 	f.out = body // for the deferred reuse
@@ -252,6 +269,7 @@ func (t *transformer) maySuspend(i uint32) bool {
 }
 
 func (f *function) newLocal(vt wasm.ValType) uint32 {
+	f.shadow = append(f.shadow, false)
 	f.locals = append(f.locals, vt)
 	return uint32(len(f.locals) - 1)
 }
@@ -582,6 +600,37 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, loop int) {
 	f.emit(op(wasm.OpEnd), op(wasm.OpEnd))
 }
 
+// restoreWritten sets, on a chunk's rewinding arm, the input's locals that
+// the chunk [lo, hi) writes to the values they were restored with, kept
+// by the prologue in shadow locals. That is the value they have anyway
+// (rewinding runs no code of the input's), but without a definition here
+// the compiled code would carry the value the local had before the chunk,
+// which in a loop is the value of the previous iteration: every local a
+// chunk of a loop writes, dead at the header or not, would be a variable
+// of the loop. A shadow is written once, by the prologue.
+func (f *function) restoreWritten(lo, hi int) {
+	done := f.t.u32s[len(f.t.u32s):] // the locals set so far, in the arena's spare room
+	for pc := lo; pc < hi; pc++ {
+		in := &f.instrs[pc]
+		if (in.Op != wasm.OpLocalSet && in.Op != wasm.OpLocalTee) || int(in.X) >= f.nDecl || slices.Contains(done, in.X) {
+			continue
+		}
+		done = append(done, in.X)
+		sh := f.shadowOf[in.X]
+		if sh < 0 {
+			sh = int32(f.newLocal(f.locals[in.X]))
+			f.shadowOf[in.X] = sh
+			f.shadow[int(sh)-f.nDecl] = true
+		}
+		f.emit(local(wasm.OpLocalGet, uint32(sh)), local(wasm.OpLocalSet, in.X))
+	}
+}
+
+// isShadow reports whether local i is a shadow (see restoreWritten).
+func (f *function) isShadow(i uint32) bool {
+	return int(i) >= f.nDecl && f.shadow[int(i)-f.nDecl]
+}
+
 // stash copies the locals of set s into the scratch globals (op
 // global.set), or back (op global.get), around the call of check at a
 // loop's check site. The call is on the path taken when the fuel runs
@@ -677,6 +726,7 @@ func (f *function) wrapper(in, out []wasm.ValType, epilogue []wasm.Instr, lo, hi
 	f.emit(op(wasm.OpElse))
 	arm := len(f.out)
 	f.drops(len(in))
+	f.restoreWritten(lo, hi)
 	rewind()
 	if len(f.out) == arm && lo == hi && len(epilogue) == 0 && prelude == nil {
 		// Both arms empty (a chunk of no code between two blocks):

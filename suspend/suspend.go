@@ -144,6 +144,8 @@ type transformer struct {
 	openers    []int32
 	liveFrames []liveFrame
 	stash      localSet
+	shadowOf   []int32 // see function.shadowOf
+	shadow     []bool
 	// scratch are the indices of the scratch globals by type slot,
 	// scratchTypes their types in the order of their indices, from
 	// fuelGlobal+1 on (see scratchGlobal).
