@@ -711,9 +711,9 @@ func (f *function) body(lo, hi, base, level int, in, out []wasm.ValType) {
 }
 
 // wrapper emits the chunk [lo, hi), after epilogue and before what prelude
-// emits (if not nil), as
-// the else arm of an if on state == rewinding whose other arm drops the
-// chunk's inputs and runs rewind.
+// emits (if not nil), as the then arm (the hot one: see checkSite) of an
+// if on state == normal, whose else arm drops the chunk's inputs, restores
+// the locals the chunk writes (restoreWritten) and runs rewind.
 func (f *function) wrapper(in, out []wasm.ValType, epilogue []wasm.Instr, lo, hi, level int, prelude, rewind func()) {
 	start := len(f.out)
 	f.notRewinding()
