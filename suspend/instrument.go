@@ -191,7 +191,7 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 	// Body: block $U <entry check> <body> return end <unwind tail>.
 	f.emit(wasm.BlockInstr(wasm.OpBlock, wasm.BlockEmpty))
 	if f.entryPoint != 0 {
-		f.checkSite(f.entryPoint, nil, -1)
+		f.checkSite(f.entryPoint, nil, -1, false)
 	}
 	f.body(0, n-1, 0, 0, nil, ft.Results)
 	f.emit(wasm.Instr{Op: wasm.OpReturn}, wasm.Instr{Op: wasm.OpEnd})
@@ -503,7 +503,8 @@ func (f *function) loads(ts []wasm.ValType) {
 }
 
 // checkSite emits check site k where the stack is params; loop is the pc
-// of the loop whose header it is, or -1 at a function's entry. The path
+// of the loop whose header it is, or -1 at a function's entry; only says
+// that the loop is one of onlyLoop's. The path
 // taken at every loop iteration and every call of the function is a
 // decrement of the fuel global and a branch that falls through into the
 // body; only when the fuel falls below 1 is the state looked at. That is
@@ -543,7 +544,7 @@ func (f *function) loads(ts []wasm.ValType) {
 // At a check site the state is never unwinding (every suspension point
 // unwinds at once), so "state != 0" means rewinding. A function's entry
 // site has no loop to go back to: its rare paths fall through.
-func (f *function) checkSite(k uint32, params []wasm.ValType, loop int) {
+func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, only bool) {
 	t := f.t
 	loopDepth := f.depth // the loop's label, if loop >= 0: the site is its header
 	// back branches to the loop's header, at the end of a rare path: then
@@ -570,6 +571,11 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, loop int) {
 		// would never see progress).
 		f.emit(i32c(2), wasm.Instr{Op: wasm.OpGlobalSet, X: t.fuelGlobal})
 		back()
+	}
+	if only {
+		// Rewinding to another point, the loop is not entered (see
+		// onlyLoop); said so, the path does not join the body either.
+		f.emit(op(wasm.OpElse), op(wasm.OpUnreachable))
 	}
 	f.emit(op(wasm.OpEnd), op(wasm.OpElse))
 	var live, stashed localSet
@@ -849,7 +855,7 @@ func (f *function) onlyLoop(pc, level int, results []wasm.ValType) {
 	f.emit(wasm.Instr{Op: wasm.OpBr, X: uint32(f.depth - skipDepth)})
 	f.emit(op(wasm.OpEnd), op(wasm.OpEnd))
 	f.emit(ins)
-	f.checkSite(f.pcs[pc].point, params, pc)
+	f.checkSite(f.pcs[pc].point, params, pc, true)
 	// The loop counts as the body's own block: it keeps its label, and
 	// the labels beyond it gain $skip.
 	f.code(pc+1, int(f.pcs[pc].end), level, 1)
@@ -1005,7 +1011,7 @@ func (f *function) block(pc, base int, fr, cur []wasm.ValType, epilogue []wasm.I
 	}
 	f.emit(ins)
 	if ins.Op == wasm.OpLoop {
-		f.checkSite(f.pcs[pc].point, params, pc)
+		f.checkSite(f.pcs[pc].point, params, pc, false)
 	}
 	if e := int(f.pcs[pc].els); ins.Op == wasm.OpIf && e >= 0 {
 		f.body(pc+1, e, innerBase, level+1, params, results)
