@@ -59,11 +59,7 @@ func TestAttacks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			done := make(chan error, 1)
-			go func() {
-				_, err := victim.Run(context.Background(), 0)
-				done <- err
-			}()
+			done := runAsync(victim)
 			<-stdin.read
 			pid := ex.PID()
 			reason := ex.Attack(context.Background(), attack)

@@ -102,6 +102,21 @@ func run(t testing.TB, ex *executor.Executor, m *executor.Module, stdin string, 
 	return code, out.String(), errOut.String(), err
 }
 
+// runAsync runs inst on a goroutine of its own; the channel gets Run's
+// error, or one that gives the status if the program exited with another
+// than 0.
+func runAsync(inst *executor.Instance) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		code, err := inst.Run(context.Background(), 0)
+		if err == nil && code != 0 {
+			err = fmt.Errorf("status %d", code)
+		}
+		done <- err
+	}()
+	return done
+}
+
 // status reads the fields of /proc/PID/status.
 func status(t *testing.T, pid int) map[string]string {
 	t.Helper()
@@ -482,11 +497,7 @@ func suspendFilter(t *testing.T, ex *executor.Executor, stdin io.Reader, w io.Wr
 		t.Fatal(err)
 	}
 	defer inst.Close(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := inst.Run(context.Background(), 0)
-		done <- err
-	}()
+	done := runAsync(inst)
 	io.WriteString(w, "before\n")
 	time.Sleep(pause)
 	inst.Suspend()
@@ -565,14 +576,7 @@ func TestOutputFlowControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inst.Close(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		code, err := inst.Run(context.Background(), 0)
-		if err == nil && code != 0 {
-			err = fmt.Errorf("status %d", code)
-		}
-		done <- err
-	}()
+	done := runAsync(inst)
 	select {
 	case err := <-done:
 		t.Fatalf("the program finished (%v) while its output was stalled: nothing held it back", err)
@@ -625,11 +629,7 @@ func TestKill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan error, 1)
-		go func() {
-			_, err := inst.Run(context.Background(), 0)
-			done <- err
-		}()
+		done := runAsync(inst)
 		time.Sleep(100 * time.Millisecond)
 		pid := ex.PID()
 		inst.Kill()
@@ -739,11 +739,7 @@ func TestWriteSnapshotStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inst.Close(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := inst.Run(context.Background(), 0)
-		done <- err
-	}()
+	done := runAsync(inst)
 	// The whole run takes about 1 s here; within 100 ms it has
 	// calloc'd 40 MB and marked every other byte.
 	time.Sleep(300 * time.Millisecond)

@@ -221,7 +221,7 @@ func (s *server) handle(f proto.Frame) error {
 		ctx, cancel := context.WithCancelCause(s.ctx)
 		inst.cancel = cancel
 		go s.run(inst, ctx, time.Duration(min(timeout, 1<<63-1)))
-	case proto.Stdin:
+	case proto.Stdin, proto.StdinInterrupted:
 		// Also while it is being instantiated: a start function may
 		// read its input.
 		inst, err := s.streams(f.ID)
@@ -231,16 +231,10 @@ func (s *server) handle(f proto.Frame) error {
 		if err != nil {
 			return err
 		}
+		if f.Type == proto.StdinInterrupted {
+			return inst.stdin.interrupted(f)
+		}
 		return inst.stdin.deliver(f.Payload)
-	case proto.StdinInterrupted:
-		inst, err := s.streams(f.ID)
-		if s.late(f.ID, inst) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return inst.stdin.interrupted(f)
 	case proto.Credit:
 		stream, n, err := proto.DecodeCredit(f.Payload)
 		if err != nil {
