@@ -101,15 +101,7 @@ func TestSuspendOnSignal(t *testing.T) {
 
 func TestInspect(t *testing.T) {
 	prog := testprog.C(t, "examples/c/filter.c")
-	snap := filepath.Join(t.TempDir(), "filter.snap")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	w.WriteString("some input")
-	gate(t, r, "run", "--snapshot", snap, "--suspend-after", "200ms", prog, "an arg").expect(t, exitSuspended, "gate: suspended: snapshot written to "+snap+" ("+sizeOf(t, snap)+")\n")
+	snap := suspendFilter(t, filepath.Join(t.TempDir(), "filter.snap"), "", []string{"--suspend-after", "200ms"}, "an arg")
 	out := gate(t, nil, "inspect", snap)
 	out.expect(t, 0, "")
 	info, err := runtime.InspectSnapshot(mustRead(t, snap))
@@ -142,8 +134,17 @@ func sizeOf(t *testing.T, path string) string {
 // suspendedFilter returns a snapshot of examples/c/filter.c suspended
 // while it waits for input, after reading some.
 func suspendedFilter(t *testing.T, dir string) string {
+	return suspendFilter(t, filepath.Join(dir, "filter.snap"), "", []string{"--suspend-after", "100ms"})
+}
+
+// suspendFilter runs examples/c/filter.c with gate run --snapshot snap,
+// flags before the program and args after it, its standard input a pipe
+// that holds "some input" and stays open, so that the suspension finds it
+// waiting for more; gate's standard error must be stderr and then the
+// line that says it was suspended. It returns snap.
+func suspendFilter(t *testing.T, snap, stderr string, flags []string, args ...string) string {
+	t.Helper()
 	prog := testprog.C(t, "examples/c/filter.c")
-	snap := filepath.Join(dir, "filter.snap")
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +152,8 @@ func suspendedFilter(t *testing.T, dir string) string {
 	defer r.Close()
 	defer w.Close()
 	w.WriteString("some input")
-	gate(t, r, "run", "--snapshot", snap, "--suspend-after", "100ms", prog).expect(t, exitSuspended, "gate: suspended: snapshot written to "+snap+" ("+sizeOf(t, snap)+")\n")
+	cmd := append(append(append([]string{"run"}, flags...), "--snapshot", snap, prog), args...)
+	gate(t, r, cmd...).expect(t, exitSuspended, stderr+"gate: suspended: snapshot written to "+snap+" ("+sizeOf(t, snap)+")\n")
 	return snap
 }
 
@@ -248,16 +250,7 @@ func TestSuspendPreparesResume(t *testing.T) {
 		t.Fatalf("compiling the program put nothing in the cache directory %s", cache)
 	}
 
-	snap := filepath.Join(dir, "filter.snap")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	w.WriteString("some input")
-	gate(t, r, "run", "--sandbox=off", "--cache-dir", cache, "--memory", "64MiB", "--snapshot", snap, "--suspend-after", "100ms", prog).
-		expect(t, exitSuspended, warning+"gate: suspended: snapshot written to "+snap+" ("+sizeOf(t, snap)+")\n")
+	snap := suspendFilter(t, filepath.Join(dir, "filter.snap"), warning, []string{"--sandbox=off", "--cache-dir", cache, "--memory", "64MiB", "--suspend-after", "100ms"})
 	prepared := cacheFiles(t, cache)
 	if prepared != compiled+1 {
 		t.Fatalf("the suspension added %d files to the cache directory, want 1 (the resume module)", prepared-compiled)
