@@ -262,21 +262,14 @@ func runPlain(t *testing.T, bin []byte, export string, args []uint64) []uint64 {
 	return res
 }
 
+// wat2wasm assembles testdata/name.
 func wat2wasm(t *testing.T, name string) []byte {
 	t.Helper()
-	tool, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		t.Skip("wat2wasm (wabt) not installed")
-	}
-	out := filepath.Join(t.TempDir(), "m.wasm")
-	if o, err := exec.Command(tool, filepath.Join("testdata", name), "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm: %v\n%s", err, o)
-	}
-	b, err := os.ReadFile(out)
+	wat, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	return watString(t, string(wat))
 }
 
 // TestSuspendResume runs the programs of testdata/programs.wat without
