@@ -87,7 +87,7 @@ type liveFrame struct {
 	label  int32 // the set live where a branch to it goes
 	end    int32 // the set live after its end
 	els    int32 // for an if with an else: the set live at the else arm's start
-	writes int32 // the locals it writes
+	writes int32 // the locals it writes (first walk only, else -1)
 }
 
 // analyzeLocals finds, for every loop, the locals live
@@ -136,7 +136,10 @@ func (f *function) analyzeLocals() {
 			cur := sets.set(live)
 			switch in.Op {
 			case wasm.OpEnd:
-				fr := liveFrame{end: sets.alloc(), els: -1, writes: sets.alloc()}
+				fr := liveFrame{end: sets.alloc(), els: -1, writes: -1}
+				if first { // the writes do not change from walk to walk
+					fr.writes = sets.alloc()
+				}
 				cur = sets.set(live) // alloc may have moved the arena
 				sets.set(fr.end).copyFrom(cur)
 				fr.label = fr.end
