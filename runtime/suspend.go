@@ -201,18 +201,15 @@ func (r *Runtime) CompileSuspendable(ctx context.Context, binary []byte, memoryL
 // global), which hold nothing between calls of check.
 func exportMutableGlobals(m *wasm.Module) {
 	exported := make(map[string]bool)
-	scratch := uint32(len(m.Globals)) + uint32(m.NumImports(wasm.ExternGlobal)) // the first scratch global
 	for _, e := range m.Exports {
 		exported[e.Name] = true
-		if e.Name == suspend.FuelExport && e.Kind == wasm.ExternGlobal {
-			scratch = e.Index + 1
-		}
 	}
-	imported := uint32(m.NumImports(wasm.ExternGlobal))
+	imported, scratch := uint32(m.NumImports(wasm.ExternGlobal)), suspend.FirstScratchGlobal(m)
 	for i, g := range m.Globals {
-		name := globalExportPrefix + strconv.Itoa(int(imported)+i)
-		if g.Type.Mutable && !exported[name] && imported+uint32(i) < scratch {
-			m.Exports = append(m.Exports, wasm.Export{Name: name, Kind: wasm.ExternGlobal, Index: imported + uint32(i)})
+		index := imported + uint32(i)
+		name := globalExportPrefix + strconv.Itoa(int(index))
+		if g.Type.Mutable && !exported[name] && index < scratch {
+			m.Exports = append(m.Exports, wasm.Export{Name: name, Kind: wasm.ExternGlobal, Index: index})
 		}
 	}
 }

@@ -153,6 +153,21 @@ type transformer struct {
 	scratchTypes []wasm.ValType
 }
 
+// FirstScratchGlobal returns the index of the first of the transform's
+// scratch globals in m, a module the transform wrote: the globals from it
+// on, after the fuel global (exported as FuelExport), hold a frame's
+// locals only while check runs, so that a snapshot need not hold them.
+// For a module that exports no fuel global it is the number of globals:
+// none is scratch.
+func FirstScratchGlobal(m *wasm.Module) uint32 {
+	for _, e := range m.Exports {
+		if e.Name == FuelExport && e.Kind == wasm.ExternGlobal {
+			return e.Index + 1
+		}
+	}
+	return uint32(m.NumImports(wasm.ExternGlobal) + len(m.Globals))
+}
+
 // scratchSet returns live ∩ writes in a buffer of t's, valid until the
 // next call.
 func (t *transformer) scratchSet(live, writes localSet) localSet {

@@ -314,10 +314,10 @@ func prepare(original, transformed []byte) ([]byte, *suspendable, error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("the transform's output exports no global %s", fuelExport)
 	}
-	imported := uint32(m.NumImports(wasm.ExternGlobal))
+	imported, scratch := uint32(m.NumImports(wasm.ExternGlobal)), suspend.FirstScratchGlobal(m)
 	for i, g := range m.Globals {
 		index := imported + uint32(i)
-		if !g.Type.Mutable || index > fuel { // after fuel: the transform's scratch, not in a snapshot
+		if !g.Type.Mutable || index >= scratch { // scratch: not in a snapshot
 			continue
 		}
 		switch {
