@@ -35,6 +35,9 @@ type function struct {
 	out   []byte // the encoded code emitted so far
 	depth int    // open labels in out, the function's own excluded
 
+	codeIndex  int // index in the input's code section
+	fixupsFrom int // the function's fixups are t.fixups[fixupsFrom:]
+
 	refPoints []pointRefs // points whose live values include references
 
 	// shadowOf is, for each of the input's locals, the local added to
@@ -88,7 +91,8 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 		t.temps[i] = t.temps[i][:0]
 	}
 	f := &function{t: t, fidx: t.fn(fidx), typ: ft, instrs: instrs, encoded: encoded, tv: -1, t64: -1,
-		locals: t.locals[:0], out: t.body[:0], shadow: t.shadow[:0]}
+		locals: t.locals[:0], out: t.body[:0], shadow: t.shadow[:0],
+		codeIndex: int(fidx - t.numImpFuncs), fixupsFrom: len(t.fixups)}
 	defer func() { t.locals, t.body, t.shadow = f.locals[:0], f.out[:0], f.shadow[:0] }()
 	f.locals = append(f.locals, ft.Params...)
 	for _, d := range decls {
@@ -217,6 +221,7 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 	f.zeros(ft.Results)
 	f.emit(wasm.Instr{Op: wasm.OpEnd})
 	body := f.out
+	bodyFixups := len(t.fixups)
 
 	// Prologue: rewind the frame's locals. The state is never unwinding
 	// at a function's entry (the host sets it to unwinding only in check
@@ -246,6 +251,15 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 	prologue := f.out
 	f.out = body // for the deferred reuse
 	t.prologue = prologue[:0]
+	if len(t.fixups) != bodyFixups {
+		// The prologue refers to no type or global a chunk adds:
+		// its fixups would come before the body's.
+		return wasm.Code{}, fmt.Errorf("internal error: the prologue refers to a type or global the transform adds")
+	}
+	for i := f.fixupsFrom; i < len(t.fixups); i++ {
+		t.fixups[i].start += int32(len(prologue))
+		t.fixups[i].end += int32(len(prologue))
+	}
 
 	code := wasm.Code{Locals: append([]wasm.LocalDecl(nil), decls...), Body: t.alloc(len(prologue) + len(body))}
 	copy(code.Body[copy(code.Body, prologue):], body)
@@ -359,8 +373,22 @@ func (f *function) emit(ins ...wasm.Instr) {
 		case wasm.OpEnd:
 			f.depth--
 		}
+		start := len(f.out)
 		f.out = wasm.AppendInstr(f.out, &ins[i])
+		if fx, ok := f.t.fixupOf(&ins[i], f.codeIndex, start, len(f.out)); ok {
+			f.t.fixups = append(f.t.fixups, fx)
+		}
 	}
+}
+
+// truncate drops the code emitted from n on.
+func (f *function) truncate(n int) {
+	f.out = f.out[:n]
+	fx := f.t.fixups
+	for len(fx) > f.fixupsFrom && fx[len(fx)-1].start >= int32(n) {
+		fx = fx[:len(fx)-1]
+	}
+	f.t.fixups = fx
 }
 
 func local(op wasm.Opcode, i uint32) wasm.Instr { return wasm.Instr{Op: op, X: i} }
@@ -737,7 +765,7 @@ func (f *function) wrapper(in, out []wasm.ValType, epilogue []wasm.Instr, lo, hi
 	if len(f.out) == arm && lo == hi && len(epilogue) == 0 && prelude == nil {
 		// Both arms empty (a chunk of no code between two blocks):
 		// no wrapper, which would cost a test at run time.
-		f.out = f.out[:start]
+		f.truncate(start)
 		f.depth--
 		return
 	}

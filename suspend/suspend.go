@@ -115,8 +115,20 @@ type transformer struct {
 	fuelGlobal   uint32
 	instrumented []bool // per function index of the input module
 	blocking     []bool // per imported function
-	typeIndex    map[string]uint32
-	typer        *wasm.Typer
+	// typeIndex indexes the output's types by typeKey: those before any
+	// function's while functions are instrumented (when workers only
+	// read it), all of them after.
+	typeIndex  map[string]uint32
+	nBaseTypes int // the output's types before any function's
+
+	// workers and chunkBytes, if not 0, set how many goroutines
+	// instrument functions and the size of their chunks (see code).
+	workers, chunkBytes int
+	rewritten           int // bodies the merge rewrote (for tests)
+
+	// The rest is a worker's own: each goroutine that instruments
+	// functions has a copy of the transformer (see worker).
+	typer *wasm.Typer
 
 	// Scratch memory, reused from function to function: a module's
 	// functions are many and mostly small, and allocating for each
@@ -138,7 +150,12 @@ type transformer struct {
 	// arena holds the output's function bodies: one allocation for many.
 	arena []byte
 
-	refs refsWriter // the refs section
+	// Per chunk (see chunk): the types it adds, the refs section of its
+	// functions, the instructions the merge may change.
+	newTypes     []wasm.FuncType
+	newTypeIndex map[string]uint32
+	refs         refsWriter
+	fixups       []fixup
 
 	sets       localSets // see analyzeLocals
 	openers    []int32
@@ -252,7 +269,7 @@ func (t *transformer) run() (*wasm.Module, error) {
 		default:
 			ft.Results = []wasm.ValType{numTypes[i-impLoadI32]}
 		}
-		out.Imports = append(out.Imports, wasm.Import{Module: ImportModule, Name: name, Kind: wasm.ExternFunc, Type: t.typeOf(ft.Params, ft.Results)})
+		out.Imports = append(out.Imports, wasm.Import{Module: ImportModule, Name: name, Kind: wasm.ExternFunc, Type: t.baseType(ft.Params, ft.Results)})
 	}
 
 	// Globals.
@@ -298,54 +315,12 @@ func (t *transformer) run() (*wasm.Module, error) {
 		}
 	}
 
-	// Which functions are instrumented: those with a loop or a call in
-	// live code. Bodies are decoded again below rather than kept: all of
-	// them at once would take about 25 times the module's size.
-	t.instrumented = make([]bool, int(t.numImpFuncs)+len(in.Code))
-	renumbered := make([]bool, len(in.Code)) // has function indices
-	for i := range in.Code {
-		var live liveness
-		instrumented, refers := false, false
-		err := in.Code[i].Opcodes(func(op wasm.Opcode) {
-			refers = refers || op == wasm.OpCall || op == wasm.OpRefFunc
-			if live.next(op) && (op == wasm.OpLoop || op == wasm.OpCall || op == wasm.OpCallIndirect) {
-				instrumented = true
-			}
-		})
-		if err != nil {
-			return nil, fmt.Errorf("function %d: %w", t.numImpFuncs+uint32(i), err)
-		}
-		t.instrumented[int(t.numImpFuncs)+i] = instrumented
-		renumbered[i] = refers
-	}
-
-	// Code. The typer sees the input's functions, with bodies without
-	// dead code.
-	t.typer = wasm.NewTyper(in)
+	// Code: the functions are instrumented in chunks, on as many
+	// goroutines as there are processors (see parallel.go).
+	t.nBaseTypes = len(out.Types)
 	out.Code = make([]wasm.Code, len(in.Code))
-	for i := range in.Code {
-		fidx := t.numImpFuncs + uint32(i)
-		if !t.instrumented[fidx] && !renumbered[i] {
-			// Nothing to change: the body is kept, dead code and
-			// all (it refers to no function).
-			out.Code[i] = wasm.Code{Locals: in.Code[i].Locals, Body: in.Code[i].Body}
-			continue
-		}
-		instrs, err := t.decode(i)
-		if err != nil {
-			return nil, err
-		}
-		instrs, t.spans = removeDeadCode(instrs, t.starts, len(in.Code[i].Body), t.spans[:0])
-		var code wasm.Code
-		if t.instrumented[fidx] {
-			code, err = t.instrument(fidx, instrs, in.Code[i].Locals, in.Code[i].Body)
-		} else {
-			code = wasm.Code{Locals: in.Code[i].Locals, Body: t.encode(t.renumber(instrs))}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("function %d: %w", fidx, err)
-		}
-		out.Code[i] = code
+	if err := t.code(out.Code); err != nil {
+		return nil, err
 	}
 
 	for _, vt := range t.scratchTypes {
@@ -370,6 +345,10 @@ func (t *transformer) run() (*wasm.Module, error) {
 		out.Customs = append(out.Customs, c)
 	}
 	out.Customs = append(out.Customs, t.refs.section())
+	// The transformer is left as a worker, for tests that instrument
+	// functions again with it.
+	t.typer = wasm.NewTyper(in)
+	t.resetChunk()
 	return t.out, nil
 }
 
@@ -467,17 +446,35 @@ func constI32(v int32) []byte {
 	return wasm.EncodeBody([]wasm.Instr{{Op: wasm.OpI32Const, Imm: uint64(uint32(v))}, {Op: wasm.OpEnd}})
 }
 
-// typeOf returns the index of the function type params -> results, adding
-// it to the output module if needed.
-func (t *transformer) typeOf(params, results []wasm.ValType) uint32 {
-	// Looking up string(key) does not allocate.
+// baseType returns the index of the function type params -> results,
+// adding it to the output module if needed, before any function is
+// instrumented.
+func (t *transformer) baseType(params, results []wasm.ValType) uint32 {
 	if i, ok := t.typeIndex[string(t.typeKey(params, results))]; ok {
 		return i
 	}
-	ft := wasm.FuncType{Params: slices.Clone(params), Results: slices.Clone(results)}
 	i := uint32(len(t.out.Types))
-	t.out.Types = append(t.out.Types, ft)
+	t.out.Types = append(t.out.Types, wasm.FuncType{Params: slices.Clone(params), Results: slices.Clone(results)})
 	t.typeIndex[string(t.key)] = i
+	return i
+}
+
+// typeOf returns the index of the function type params -> results for
+// code of the chunk being instrumented: a type of the output before any
+// function's, or one the chunk adds (see chunk.newTypes), whose index
+// the merge may change.
+func (t *transformer) typeOf(params, results []wasm.ValType) uint32 {
+	// Looking up string(key) does not allocate.
+	key := t.typeKey(params, results)
+	if i, ok := t.typeIndex[string(key)]; ok {
+		return i
+	}
+	if i, ok := t.newTypeIndex[string(key)]; ok {
+		return i
+	}
+	i := uint32(t.nBaseTypes + len(t.newTypes))
+	t.newTypes = append(t.newTypes, wasm.FuncType{Params: slices.Clone(params), Results: slices.Clone(results)})
+	t.newTypeIndex[string(key)] = i
 	return i
 }
 
