@@ -41,6 +41,12 @@ func invalid(format string, args ...any) error {
 // types of more than 1000 parameters or results, blocks nested more than
 // 2^20 deep, operand stacks of more than 2^20 values.
 func Validate(m *Module) error {
+	return validate(m, 0)
+}
+
+// validate is Validate with the function bodies checked on workers
+// goroutines; 0 leaves the choice to bodyWorkers, by the bodies' size.
+func validate(m *Module, workers int) error {
 	c := newContext(m)
 	for _, check := range []func() error{c.checkTypes, c.checkImports, c.checkFuncs, c.checkTables, c.checkMemories,
 		c.checkGlobals, c.checkElements, c.checkData, c.checkStart, c.checkExports} {
@@ -51,13 +57,21 @@ func Validate(m *Module) error {
 	if len(m.Code) != len(m.Funcs) {
 		return invalid("%d functions but %d bodies", len(m.Funcs), len(m.Code))
 	}
-	v := funcValidator{ctx: c}
-	for i := range m.Code {
-		if err := v.validate(uint32(c.numFuncImports+i), nil); err != nil {
-			return err
+	if workers == 0 {
+		size := 0
+		for i := range m.Code {
+			size += len(m.Code[i].Body)
 		}
+		workers = bodyWorkers(size)
 	}
-	return nil
+	return lowestError(len(m.Code), workers, func(i int) int { return len(m.Code[i].Body) }, func() func(int) error {
+		ctx := c
+		if workers > 1 {
+			ctx = c.own()
+		}
+		v := funcValidator{ctx: ctx}
+		return func(i int) error { return v.validate(uint32(c.numFuncImports+i), nil) }
+	})
 }
 
 // StackVisitor is called before each instruction of a function: pc is
@@ -154,6 +168,20 @@ func newContext(m *Module) *context {
 		c.dataCount = uint64(m.DataCount)
 	}
 	return c
+}
+
+// own returns a copy of c for one of the goroutines that check bodies:
+// what c computes on demand (refs) and its buffers are then not shared,
+// and the goroutines share only what they read. Computing refs once
+// before they start would cost more than the copies: it decodes every
+// constant expression (a Go program has tens of thousands, the offsets
+// of its data segments) for ref.func, which compilers seldom emit, and
+// the copies compute it only where a body needs it.
+func (c *context) own() *context {
+	cc := *c
+	cc.refs = nil
+	cc.constReader, cc.constInstrs, cc.constStack = reader{}, instrReader{}, nil
+	return &cc
 }
 
 func (c *context) numFuncs() uint64 { return uint64(c.numFuncImports + len(c.m.Funcs)) }
