@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 )
 
 // Decode decodes a binary module. It checks that the module is
@@ -12,23 +13,36 @@ import (
 // Module keeps slices of binary (function bodies, data, custom
 // sections), which must not change while the Module is used.
 func Decode(binary []byte) (*Module, error) {
+	return decode(binary, 0)
+}
+
+// decode is Decode with the function bodies checked on workers
+// goroutines; 0 leaves the choice to bodyWorkers, by the size of the
+// code section.
+func decode(binary []byte, workers int) (*Module, error) {
 	if err := checkHeader(binary); err != nil {
 		return nil, err
 	}
 	// Count the custom sections first, to allocate them at once: a
 	// module of many tiny ones must not cost a lot more than its size.
-	customs, lastOrder := 0, 0
+	customs, lastOrder, codeSize := 0, 0, 0
 	for off := len(Magic) + len(Version); off < len(binary); {
 		s, err := nextSection(binary, off, &lastOrder)
 		if err != nil {
 			return nil, err
 		}
-		if s.ID == SectionCustom {
+		switch s.ID {
+		case SectionCustom:
 			customs++
+		case SectionCode:
+			codeSize = len(s.Payload)
 		}
 		off = s.Offset + len(s.Payload)
 	}
-	d := decoder{m: &Module{Customs: make([]Custom, 0, customs)}}
+	if workers == 0 {
+		workers = bodyWorkers(codeSize)
+	}
+	d := decoder{m: &Module{Customs: make([]Custom, 0, customs)}, workers: workers}
 	after, lastOrder := SectionCustom, 0
 	for off := len(Magic) + len(Version); off < len(binary); {
 		s, _ := nextSection(binary, off, &lastOrder)
@@ -55,6 +69,8 @@ type decoder struct {
 	m     *Module
 	r     reader      // reused for every section
 	instr instrReader // reused for every expression
+
+	workers int // goroutines to check the function bodies on
 
 	hasFuncSection bool
 	codeOff        int // offset of the code section, for errors
@@ -117,6 +133,10 @@ func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
 		d.codeOff = s.Start
 		n, c := r.vec("function body count", 2)
 		m.Code = make([]Code, 0, c)
+		if d.workers > 1 {
+			d.codes(r, n)
+			break
+		}
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			m.Code = append(m.Code, d.code(r))
 		}
@@ -288,6 +308,59 @@ func (d *decoder) data(r *reader) Data {
 // code reads one entry of the code section: its size, its locals and its
 // body, whose instructions it checks.
 func (d *decoder) code(r *reader) Code {
+	c := codeEntry(r)
+	if r.err != nil {
+		return c
+	}
+	usesData, dataOff, err := checkBody(&c, &d.instr)
+	if usesData && !d.usesData {
+		d.usesData, d.usesDataOff = true, dataOff
+	}
+	r.err = err
+	return c
+}
+
+// codes reads the n entries of the code section as code does, but checks
+// the bodies on d.workers goroutines: first the sizes and locals of all
+// entries, in order, up to the first that is malformed; then the bodies
+// before it. The error is the one code would find first: that of the
+// lowest failing body, or else that of the malformed entry.
+func (d *decoder) codes(r *reader, n uint32) {
+	m := d.m
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		m.Code = append(m.Code, codeEntry(r))
+	}
+	entryErr := r.err
+	checked := len(m.Code)
+	if entryErr != nil {
+		checked-- // its body is not read
+	}
+	var dataOff atomic.Int64
+	dataOff.Store(math.MaxInt64)
+	r.err = lowestError(checked, d.workers, func(i int) int { return len(m.Code[i].Body) }, func() func(int) error {
+		var instr instrReader
+		return func(i int) error {
+			usesData, off, err := checkBody(&m.Code[i], &instr)
+			if usesData {
+				// Bodies follow each other in the binary: the
+				// lowest offset is that of the first body using
+				// data, which code records.
+				storeMin(&dataOff, int64(off))
+			}
+			return err
+		}
+	})
+	if r.err == nil {
+		r.err = entryErr
+	}
+	if off := dataOff.Load(); off != math.MaxInt64 {
+		d.usesData, d.usesDataOff = true, int(off)
+	}
+}
+
+// codeEntry reads the size and locals of an entry of the code section;
+// the Code's Body is the rest of the entry, which checkBody checks.
+func codeEntry(r *reader) Code {
 	sizeOff := r.off
 	size := r.u32("function body size")
 	if r.err == nil && uint64(size) > uint64(len(r.b)-r.off) {
@@ -302,17 +375,21 @@ func (d *decoder) code(r *reader) Code {
 	c.Offset = entry.base + entry.off
 	// The body is kept as it is: only its locals matter to Encode.
 	r.padded = r.padded || entry.padded
-	c.Body = readExpr(entry, &d.instr)
-	if entry.err == nil && entry.off != len(entry.b) {
-		entry.fail(fmt.Errorf("function body has %d bytes after its end", len(entry.b)-entry.off))
-	}
-	if d.instr.usesData && !d.usesData {
-		d.usesData, d.usesDataOff = true, d.instr.dataOff
-	}
-	if entry.err != nil {
-		r.err = entry.err
-	}
+	c.Body = entry.b[entry.off:len(entry.b):len(entry.b)]
+	r.err = entry.err
 	return c
+}
+
+// checkBody checks the instructions of c.Body, which codeEntry read,
+// with instr, and reports whether memory.init or data.drop is among them
+// and the offset of the first.
+func checkBody(c *Code, instr *instrReader) (usesData bool, dataOff int, err error) {
+	r := &reader{b: c.Body, base: c.Offset}
+	c.Body = readExpr(r, instr)
+	if r.err == nil && r.off != len(r.b) {
+		r.fail(fmt.Errorf("function body has %d bytes after its end", len(r.b)-r.off))
+	}
+	return instr.usesData, instr.dataOff, r.err
 }
 
 func readLocals(r *reader) []LocalDecl {

@@ -3,6 +3,7 @@ package wasm
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/gate-wasm/gate/internal/testprog"
@@ -153,14 +154,22 @@ func FuzzDecode(f *testing.F) {
 		if !bytes.Equal(b, orig) {
 			t.Fatal("input modified")
 		}
+		// Bodies checked on several goroutines give what one gives.
+		m3, err3 := decode(b, 3)
+		sameError(t, "decode on 3 goroutines", err3, err)
 		if err != nil {
 			checkDecodeError(t, err, len(b))
 			return
 		}
+		if !reflect.DeepEqual(m3, m) {
+			t.Fatal("decode on 3 goroutines: a different Module")
+		}
 		if out := Encode(m); !bytes.Equal(out, b) {
 			t.Fatalf("Encode(Decode(b)) differs from b:\n% x\n% x", out, b)
 		}
-		if err := Validate(m); err != nil {
+		err = Validate(m)
+		sameError(t, "validate on 3 goroutines", validate(m, 3), err)
+		if err != nil {
 			var ve *ValidationError
 			var fe *FormatError
 			if !errors.As(err, &ve) && !errors.As(err, &fe) {

@@ -1,12 +1,16 @@
 package wasm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gate-wasm/gate/internal/testprog"
 )
 
 // workerCounts are the numbers of goroutines the tests check bodies on,
@@ -129,6 +133,195 @@ func TestValidateWorkers(t *testing.T) {
 			for range 3 {
 				sameError(t, fmt.Sprintf("%s, %d workers", what, w), validate(m, w), want)
 			}
+		}
+	}
+}
+
+// TestDecodeWorkers checks that checking the code section's bodies on
+// several goroutines gives the error that the first malformed entry
+// gives with one, be it in a body or in the size or locals of an entry.
+func TestDecodeWorkers(t *testing.T) {
+	const n = 300
+	valid := manyFuncs(n)
+	bin := Encode(valid)
+	for _, w := range append([]int{1}, workerCounts...) {
+		if _, err := decode(bin, w); err != nil {
+			t.Fatalf("%d workers: %v", w, err)
+		}
+	}
+	malformed := [][]byte{
+		{0x41, 0x00, 0xd3, 0x1a, 0x0b},             // illegal opcode
+		{0x05, 0x0b},                               // else outside an if
+		{0x02, 0x40, 0x0b},                         // no final end
+		{0x0b, 0x01, 0x0b},                         // bytes after the end
+		{0x41, 0x00, 0x28, 0x40, 0x00, 0x1a, 0x0b}, // alignment exponent 64
+		{0xd0, 0x7f, 0x1a, 0x0b},                   // ref.null of i32
+		{0x02, 0x50, 0x0b, 0x0b},                   // negative block type
+		{0xfc, 0x80, 0x02, 0x0b},                   // sub-opcode above 255
+		{0x41, 0x80, 0x80, 0x80, 0x80, 0x80, 0x0b}, // i32 constant too long
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 60 {
+		m := *valid
+		m.Code = append([]Code(nil), valid.Code...)
+		var bad []string
+		for range 1 + rng.IntN(4) {
+			i := 1 + rng.IntN(len(m.Code)-1)
+			switch k := rng.IntN(len(malformed) + 2); {
+			case k < len(malformed):
+				m.Code[i].Body = malformed[k]
+				bad = append(bad, fmt.Sprintf("%d: body %d", i, k))
+			case k == len(malformed):
+				m.Code[i].Locals = []LocalDecl{{1, 0x55}} // malformed local type
+				bad = append(bad, fmt.Sprintf("%d: local type", i))
+			default:
+				m.Code[i].Locals = []LocalDecl{{1 << 31, I32}, {1 << 31, I64}} // too many locals
+				bad = append(bad, fmt.Sprintf("%d: locals", i))
+			}
+		}
+		b := Encode(&m)
+		what := fmt.Sprintf("trial %d (%v)", trial, bad)
+		_, want := decode(b, 1)
+		if want == nil {
+			t.Fatalf("%s: decodes", what)
+		}
+		_, err := Decode(b)
+		sameError(t, what+", Decode", err, want)
+		for _, w := range workerCounts {
+			for range 3 {
+				_, err := decode(b, w)
+				sameError(t, fmt.Sprintf("%s, %d workers", what, w), err, want)
+			}
+		}
+	}
+}
+
+// TestDecodeWorkersDataCount checks that, with bodies checked on several
+// goroutines, the missing data count section is reported at the first
+// memory.init or data.drop, as with one.
+func TestDecodeWorkersDataCount(t *testing.T) {
+	dataDrop := EncodeBody([]Instr{{Op: OpDataDrop, X: 0}, {Op: OpEnd}})
+	memoryInit := EncodeBody([]Instr{i32c(0), i32c(0), i32c(0), {Op: OpMemoryInit, X: 0}, {Op: OpEnd}})
+	for _, users := range [][]int{{1}, {17}, {17, 40, 41, 250}, {40, 17}, {299, 150}} {
+		m := manyFuncs(300)
+		m.HasDataCount = false
+		for k, i := range users {
+			m.Code[i-1].Body = dataDrop
+			if k%2 == 1 {
+				m.Code[i-1].Body = memoryInit
+			}
+		}
+		withoutData := *m
+		withoutData.Data = nil
+		// The data section follows the code section: its absence moves
+		// no body.
+		ok, err := Decode(Encode(&withoutData))
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := slicesMin(users) - 1
+		b := Encode(m)
+		_, want := decode(b, 1)
+		if off := ok.Code[first].Offset; offset(want) < off || offset(want) >= off+len(ok.Code[first].Body) {
+			t.Fatalf("users %v: error %v not in the body of function %d (%d bytes at %d)", users, want, first+1, len(ok.Code[first].Body), off)
+		}
+		for _, w := range workerCounts {
+			_, err := decode(b, w)
+			sameError(t, fmt.Sprintf("users %v, %d workers", users, w), err, want)
+		}
+	}
+}
+
+func slicesMin(s []int) int {
+	m := s[0]
+	for _, v := range s[1:] {
+		m = min(m, v)
+	}
+	return m
+}
+
+// goModule returns a Go program compiled for wasip1, a big real module,
+// or skips the test.
+func goModule(t *testing.T) []byte {
+	t.Helper()
+	path, err := testprog.BuildGo("examples/go/hello")
+	if err != nil {
+		t.Skipf("building a Go program: %v", err)
+	}
+	bin, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestWorkersGoProgram checks that a Go program decodes to the same
+// Module and validates the same with the bodies checked on one goroutine
+// or several, and so do copies of it with bytes of the code section
+// changed at random, which are malformed or invalid in many ways.
+func TestWorkersGoProgram(t *testing.T) {
+	bin := goModule(t)
+	want, err := decode(bin, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate(want, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range workerCounts {
+		got, err := decode(bin, w)
+		if err != nil {
+			t.Fatalf("%d workers: %v", w, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%d workers: a different Module", w)
+		}
+		if err := validate(got, w); err != nil {
+			t.Fatalf("%d workers: %v", w, err)
+		}
+	}
+
+	sections, err := ReadSections(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code Section
+	for _, s := range sections {
+		if s.ID == SectionCode {
+			code = s
+		}
+	}
+	trials := 12
+	if testing.Short() {
+		trials = 3
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	damaged := bytes.Clone(bin)
+	for trial := range trials {
+		copy(damaged, bin)
+		var changes []string
+		for range 1 + rng.IntN(8) {
+			// Past the first third of the section, to leave most of
+			// the bodies before the damage.
+			off := code.Offset + len(code.Payload)/3 + rng.IntN(len(code.Payload)*2/3)
+			damaged[off] = byte(rng.Uint32())
+			changes = append(changes, fmt.Sprintf("%d=0x%02x", off, damaged[off]))
+		}
+		what := fmt.Sprintf("trial %d (%v)", trial, changes)
+		m, wantErr := decode(damaged, 1)
+		for _, w := range workerCounts[:2] {
+			got, err := decode(damaged, w)
+			sameError(t, fmt.Sprintf("%s, decode, %d workers", what, w), err, wantErr)
+			if err == nil && !reflect.DeepEqual(got, m) {
+				t.Fatalf("%s, %d workers: a different Module", what, w)
+			}
+		}
+		if wantErr != nil {
+			continue
+		}
+		wantErr = validate(m, 1)
+		for _, w := range workerCounts[:2] {
+			sameError(t, fmt.Sprintf("%s, validate, %d workers", what, w), validate(m, w), wantErr)
 		}
 	}
 }
