@@ -1,8 +1,10 @@
 package wasm
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/gate-wasm/gate/internal/testprog"
@@ -160,4 +162,61 @@ func BenchmarkSpecSuite(b *testing.B) {
 			Encode(m)
 		}
 	}
+}
+
+// BenchmarkBodyWorkers measures checking function bodies on one
+// goroutine and on GOMAXPROCS of them, for code of a few sizes, to find
+// from what size the goroutines pay (bytesPerWorker). The functions
+// are of 600 bytes, about the median size of a Go program's.
+func BenchmarkBodyWorkers(b *testing.B) {
+	for _, size := range []int{16 << 10, 32 << 10, 64 << 10, 256 << 10} {
+		bin := Encode(sizedModule(size))
+		m := mustDecode(b, bin)
+		for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+			b.Run(fmt.Sprintf("decode/%dKiB/workers=%d", size>>10, workers), func(b *testing.B) {
+				b.SetBytes(int64(len(bin)))
+				for b.Loop() {
+					if _, err := decode(bin, workers); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("validate/%dKiB/workers=%d", size>>10, workers), func(b *testing.B) {
+				b.SetBytes(int64(len(bin)))
+				for b.Loop() {
+					if err := validate(m, workers); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// sizedModule returns a valid module with about size bytes of function
+// bodies: loads, arithmetic, blocks, branches and calls.
+func sizedModule(size int) *Module {
+	m := &Module{
+		Types:    []FuncType{{Params: []ValType{I32}, Results: []ValType{I32}}},
+		Memories: []Limits{{Min: 1}},
+	}
+	for total := 0; total < size; {
+		var instrs []Instr
+		for j := 0; j < 20; j++ {
+			instrs = append(instrs,
+				BlockInstr(OpBlock, BlockEmpty),
+				Instr{Op: OpLocalGet, X: 0}, Instr{Op: OpI32Load, X: 2, Imm: uint64(j * 8)},
+				Instr{Op: OpLocalGet, X: 1}, Instr{Op: OpI32Add}, Instr{Op: OpLocalTee, X: 1},
+				Instr{Op: OpBrIf, X: 0},
+				Instr{Op: OpLocalGet, X: 0}, Instr{Op: OpCall, X: uint32(len(m.Funcs) / 2)}, Instr{Op: OpLocalSet, X: 2},
+				Instr{Op: OpLocalGet, X: 2}, i32c(int32(j*1000)), Instr{Op: OpI32Mul}, Instr{Op: OpLocalSet, X: 1},
+				Instr{Op: OpEnd})
+		}
+		instrs = append(instrs, Instr{Op: OpLocalGet, X: 1}, Instr{Op: OpEnd})
+		body := EncodeBody(instrs)
+		m.Funcs = append(m.Funcs, 0)
+		m.Code = append(m.Code, Code{Locals: []LocalDecl{{2, I32}}, Body: body})
+		total += len(body)
+	}
+	return m
 }
