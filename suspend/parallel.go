@@ -3,8 +3,8 @@ package suspend
 import (
 	"fmt"
 	"runtime"
-	"sync"
 
+	"github.com/gate-wasm/gate/internal/inorder"
 	"github.com/gate-wasm/gate/wasm"
 )
 
@@ -39,7 +39,6 @@ type chunk struct {
 	scratchTypes []wasm.ValType  // the scratch globals, from fuelGlobal+1 on
 	fixups       []fixup
 	refs         refsWriter
-	err          error
 }
 
 // fixup is an instruction of an output body that refers to a type or a
@@ -125,50 +124,10 @@ func (t *transformer) code(out []wasm.Code) error {
 }
 
 // parallel calls do for each chunk, on workers goroutines numbered from 0
-// (on the calling one if workers is 1), and returns the error of the first
-// chunk whose call failed. A chunk after a failed one may be skipped.
+// (see inorder.Do), and returns the error of the first chunk whose call
+// failed. A chunk after a failed one may be skipped.
 func parallel(cs []chunk, workers int, do func(worker int, c *chunk) error) error {
-	if workers <= 1 {
-		for i := range cs {
-			if err := do(0, &cs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	var (
-		mu       sync.Mutex
-		next     int
-		failedAt = len(cs)
-		wg       sync.WaitGroup
-	)
-	take := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		if next >= failedAt {
-			return -1
-		}
-		next++
-		return next - 1
-	}
-	for w := range workers {
-		wg.Go(func() {
-			for i := take(); i >= 0; i = take() {
-				if cs[i].err = do(w, &cs[i]); cs[i].err != nil {
-					mu.Lock()
-					failedAt = min(failedAt, i)
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	for i := range cs {
-		if cs[i].err != nil {
-			return cs[i].err
-		}
-	}
-	return nil
+	return inorder.Do(len(cs), workers, func(w, k int) error { return do(w, &cs[k]) })
 }
 
 // scan finds which functions of c are instrumented, and which refer to

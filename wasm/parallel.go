@@ -2,8 +2,9 @@ package wasm
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
+
+	"github.com/gate-wasm/gate/internal/inorder"
 )
 
 // Decode and Validate check function bodies on several goroutines when
@@ -44,10 +45,9 @@ func bodyWorkers(size int) int {
 // error would; size(i) is the cost of check(i), in bytes of code. With
 // workers above 1, consecutive indices are cut into chunks of about the
 // same size, which up to workers goroutines (the calling one among them)
-// take in order; each gets its own check from newCheck, so that checks
-// share nothing but what they only read. Once an index is known to fail,
-// the indices above it are skipped: they cannot change the result. A
-// panic in a check panics again on the calling goroutine.
+// take in order (inorder.Do); each gets its own check from newCheck, so
+// that checks share nothing but what they only read. A panic in a check
+// panics again on the calling goroutine.
 func lowestError(n, workers int, size func(i int) int, newCheck func() func(i int) error) error {
 	if workers <= 1 || n <= 1 {
 		check := newCheck()
@@ -71,61 +71,18 @@ func lowestError(n, workers int, size func(i int) int, newCheck func() func(i in
 		}
 	}
 	starts = append(starts, n)
-	chunks := len(starts) - 1
-	workers = min(workers, chunks)
-
-	var (
-		next   atomic.Int64 // the next chunk to take
-		failed atomic.Int64 // the lowest index known to fail, or n
-		errs   = make([]error, workers)
-		lowest = make([]int, workers) // index of errs[w]
-		panics = make([]any, workers)
-	)
-	failed.Store(int64(n))
-	work := func(w int) {
-		defer func() {
-			if p := recover(); p != nil {
-				panics[w] = p
-				failed.Store(-1) // stop everyone
-			}
-		}()
-		check := newCheck()
-		for {
-			k := int(next.Add(1) - 1)
-			// Chunks are taken in order: once one starts past a
-			// failing index, so do all those left.
-			if k >= chunks || int64(starts[k]) > failed.Load() {
-				return
-			}
-			for i := starts[k]; i < starts[k+1] && int64(i) < failed.Load(); i++ {
-				if err := check(i); err != nil {
-					// Every chunk left starts past i.
-					errs[w], lowest[w] = err, i
-					storeMin(&failed, int64(i))
-					return
-				}
+	checks := make([]func(int) error, workers)
+	return inorder.Do(len(starts)-1, workers, func(w, k int) error {
+		if checks[w] == nil {
+			checks[w] = newCheck()
+		}
+		for i := starts[k]; i < starts[k+1]; i++ {
+			if err := checks[w](i); err != nil {
+				return err
 			}
 		}
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Go(func() { work(w) })
-	}
-	work(0)
-	wg.Wait()
-	for _, p := range panics {
-		if p != nil {
-			panic(p)
-		}
-	}
-	var err error
-	first := n
-	for w, e := range errs {
-		if e != nil && lowest[w] < first {
-			err, first = e, lowest[w]
-		}
-	}
-	return err
+		return nil
+	})
 }
 
 // storeMin sets a to v if v is lower.
