@@ -26,8 +26,8 @@ import (
 // defaultChunkBytes is the size of the code, in bytes of the input's
 // bodies, of the chunks the workers take in turn: small enough that the
 // work is shared evenly at the end, large enough that each chunk's own
-// tables and the merge cost little. A module with less code than two
-// chunks is instrumented on the calling goroutine.
+// tables and the merge cost little. A module with less code than one
+// chunk is instrumented on the calling goroutine.
 const defaultChunkBytes = 128 << 10
 
 // chunk is a run of the input's functions, [lo, hi) in its code section,
