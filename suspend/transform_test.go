@@ -1,6 +1,7 @@
 package suspend
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,8 +12,8 @@ import (
 )
 
 // FuzzTransform transforms every valid module the fuzzer finds (seeded
-// with the spec suite's): Transform must not panic, and its output must be
-// valid.
+// with the spec suite's): Transform must not panic, its output must be
+// valid, and the same when the functions are shared among workers.
 func FuzzTransform(f *testing.F) {
 	if mods, err := validSpecModules(); err == nil {
 		for i, sm := range mods {
@@ -36,8 +37,19 @@ func FuzzTransform(f *testing.F) {
 		if err := wasm.Validate(out); err != nil {
 			t.Fatalf("transformed module invalid: %v", err)
 		}
-		if _, err := wasm.Decode(wasm.Encode(out)); err != nil {
+		encoded := wasm.Encode(out)
+		if _, err := wasm.Decode(encoded); err != nil {
 			t.Fatalf("transformed module does not decode: %v", err)
+		}
+		// Chunks of one function on three workers: the merge must
+		// give the same bytes (see parallel.go).
+		tr := &transformer{in: m, workers: 3, chunkBytes: 1}
+		many, err := tr.run()
+		if err != nil {
+			t.Fatalf("in chunks of one function: %v", err)
+		}
+		if !bytes.Equal(wasm.Encode(many), encoded) {
+			t.Fatalf("in chunks of one function on three workers: output differs")
 		}
 	})
 }
