@@ -134,10 +134,6 @@ type memResult struct {
 	unwind, written  []time.Duration // parts of suspend: Run returning; WriteSnapshot to the file
 	fsync            []time.Duration
 	encode           []time.Duration // WriteSnapshot to io.Discard: the encoding alone
-	// plainWrite is the machine's control: one write of as many bytes
-	// as the snapshot, from a Go buffer, to a new file in the page
-	// cache, in the same loop (see memBenchmark).
-	plainWrite []time.Duration
 	// Resume in a fresh runtime whose cache directory holds what the
 	// program's run compiled and prepared: from reading the file to the
 	// program's first output.
@@ -353,13 +349,6 @@ func memBenchmark(tmp, memWasm string, mib, runs int) (*memResult, error) {
 	defer m.Close(ctx)
 	r := &memResult{mib: mib}
 	file := filepath.Join(tmp, fmt.Sprintf("mem-%d.snapshot", mib))
-	control := filepath.Join(tmp, fmt.Sprintf("mem-%d.control", mib))
-	// The control's bytes: not zero, so that nothing is spared, and
-	// written before the loop, so that its pages are the process's.
-	controlBytes := make([]byte, mib<<20+128<<10)
-	for i := range controlBytes {
-		controlBytes[i] = byte(i>>12) | 1
-	}
 	args := []string{"mem", strconv.Itoa(mib), "1000000"}
 	for i := range runs {
 		w := newTickWriter()
@@ -422,13 +411,6 @@ func memBenchmark(tmp, memWasm string, mib, runs int) (*memResult, error) {
 			r.prepare = time.Since(t)
 		}
 		r.memSize, r.snapSize = int64(inst.MemorySize()), n
-		// The control, while the instance still holds its memory, as
-		// it does while its snapshot is written.
-		d, err := timeWrite(control, controlBytes[:min(int(n), len(controlBytes))])
-		if err != nil {
-			return nil, err
-		}
-		r.plainWrite = append(r.plainWrite, d)
 		inst.Close(ctx)
 		r.unwind, r.written, r.fsync = append(r.unwind, t1.Sub(t0)), append(r.written, t2.Sub(t1)), append(r.fsync, t3.Sub(t2))
 		r.suspend, r.durable = append(r.suspend, t2.Sub(t0)), append(r.durable, t3.Sub(t0))
@@ -454,22 +436,6 @@ func memBenchmark(tmp, memWasm string, mib, runs int) (*memResult, error) {
 		}
 	}
 	return r, nil
-}
-
-// timeWrite creates file anew (as the snapshot's is, truncating the last
-// one) and returns how long one write of b to it takes.
-func timeWrite(file string, b []byte) (time.Duration, error) {
-	f, err := os.Create(file)
-	if err != nil {
-		return 0, err
-	}
-	t := time.Now()
-	_, err = f.Write(b)
-	d := time.Since(t)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return d, err
 }
 
 // resumeOnce resumes the snapshot in file in a fresh runtime with cfg
@@ -577,23 +543,21 @@ func reportSuspend(r *suspendResults, n int) string {
 		"Suspend: from `Instance.Suspend` (at a varying moment of the loop) to the snapshot written to a new file by `Instance.WriteSnapshot` "+
 		"(in the page cache), and to the file fsync'd (durable); the parts: the unwind (until `Run` returns `ErrSuspended`), `WriteSnapshot` to the file, fsync; "+
 		"and, after it, `WriteSnapshot` to `io.Discard`: the encoding alone. "+
-		"Plain write: the machine's control, in the same loop after each suspend, before the instance is closed: one `write` of as many bytes as the snapshot, from a Go buffer, to a file created anew, in the page cache; "+
-		"where it is slow, so is the snapshot's write (page cache pages that the host must fault in again: see docs/PERFORMANCE.md). "+
 		"Resume: in a fresh `runtime.New` whose `CacheDir` is the one the program ran with, into which `PrepareResume` compiled the resume module after the first snapshot "+
 		"(as `gate run --snapshot` then `gate resume` with the default cache directory would), "+
 		"from reading the file to the program's first output: `os.ReadFile`, `Runtime.Resume` (parse, check, instantiate the compiled resume module, copy the memory in), then `Run` until its first write. "+
 		"Cold: the same in a fresh runtime with an empty cache directory (the resume module compiled from scratch). "+
 		"p50 (min–max) over %d runs each.\n\n", memSource, max(n, 7))
-	fmt.Fprintf(&w, "| In use | Memory | Snapshot | Suspend p50, to page cache | to disk (fsync) p50 | unwind, WriteSnapshot, fsync (p50) | encoding alone (p50) | plain write p50 | Resume p50, warm cache | read, Resume, to 1st output (p50) | Resume p50, cold | PrepareResume |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&w, "| In use | Memory | Snapshot | Suspend p50, to page cache | to disk (fsync) p50 | unwind, WriteSnapshot, fsync (p50) | encoding alone (p50) | Resume p50, warm cache | read, Resume, to 1st output (p50) | Resume p50, cold | PrepareResume |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	span := func(ds []time.Duration) string {
 		return fmt.Sprintf("**%s** (%s–%s)", formatDuration(median(ds)), formatDuration(slices.Min(ds)), formatDuration(slices.Max(ds)))
 	}
 	for _, m := range r.mems {
-		fmt.Fprintf(&w, "| %d MiB | %s | %s | %s | %s | %s, %s, %s | %s | %s | %s | %s, %s, %s | %s | %s |\n",
+		fmt.Fprintf(&w, "| %d MiB | %s | %s | %s | %s | %s, %s, %s | %s | %s | %s, %s, %s | %s | %s |\n",
 			m.mib, formatBytes(m.memSize), formatBytes(m.snapSize),
 			span(m.suspend), span(m.durable),
 			formatDuration(median(m.unwind)), formatDuration(median(m.written)), formatDuration(median(m.fsync)),
-			formatDuration(median(m.encode)), span(m.plainWrite),
+			formatDuration(median(m.encode)),
 			span(m.resume),
 			formatDuration(median(m.read)), formatDuration(median(m.resumeCall)), formatDuration(median(m.wait)),
 			span(m.cold), formatDuration(m.prepare))
