@@ -31,31 +31,33 @@ func (s localSet) members() []uint32 {
 }
 
 // analyzed instruments function i (of the input's code section) of the
-// module tr has transformed, as run does, and returns its body without
-// dead code and what analyzeLocals found at its loops and call sites (a
-// call that is no suspension point has live nil), in the order of the
-// code. tr.run must have run.
+// module tr has transformed, as run does, with a worker of its own, and
+// returns its body without dead code and what analyzeLocals found at its
+// loops and call sites (a call that is no suspension point has live nil),
+// in the order of the code. tr.run must have run.
 func analyzed(tr *transformer, i int) ([]wasm.Instr, []localsAt, error) {
 	m := tr.in
 	fidx := tr.numImpFuncs + uint32(i)
-	instrs, err := tr.decode(i)
+	w := tr.worker()
+	w.resetChunk()
+	instrs, err := w.decode(i)
 	if err != nil {
 		return nil, nil, err
 	}
-	instrs, tr.spans = removeDeadCode(instrs, tr.starts, len(m.Code[i].Body), tr.spans[:0])
-	if _, err := tr.instrument(fidx, instrs, m.Code[i].Locals, m.Code[i].Body); err != nil {
+	instrs, w.spans = removeDeadCode(instrs, w.starts, len(m.Code[i].Body), w.spans[:0])
+	if _, err := w.instrument(fidx, instrs, m.Code[i].Locals, m.Code[i].Body); err != nil {
 		return nil, nil, err
 	}
 	var sites []localsAt
 	for pc, in := range instrs {
-		p := tr.pcs[pc]
+		p := w.pcs[pc]
 		switch in.Op {
 		case wasm.OpLoop:
-			sites = append(sites, localsAt{pc, in.Op, tr.sets.set(p.live).members(), tr.sets.set(p.writes).members()})
+			sites = append(sites, localsAt{pc, in.Op, w.sets.set(p.live).members(), w.sets.set(p.writes).members()})
 		case wasm.OpCall, wasm.OpCallIndirect:
 			s := localsAt{pc: pc, op: in.Op}
 			if p.live >= 0 {
-				s.live = tr.sets.set(p.live).members()
+				s.live = w.sets.set(p.live).members()
 			}
 			sites = append(sites, s)
 		}
@@ -66,6 +68,15 @@ func analyzed(tr *transformer, i int) ([]wasm.Instr, []localsAt, error) {
 // transformed decodes bin and transforms it, keeping the transformer.
 func transformed(t *testing.T, bin []byte) *transformer {
 	t.Helper()
+	tr, _ := transformedWith(t, bin, 0, 0)
+	return tr
+}
+
+// transformedWith decodes and validates bin and transforms it with the
+// given number of workers and chunk size (0: the defaults), and returns
+// the transformer and the output.
+func transformedWith(t *testing.T, bin []byte, workers, chunkBytes int) (*transformer, *wasm.Module) {
+	t.Helper()
 	m, err := wasm.Decode(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -73,11 +84,12 @@ func transformed(t *testing.T, bin []byte) *transformer {
 	if err := wasm.Validate(m); err != nil {
 		t.Fatal(err)
 	}
-	tr := &transformer{in: m}
-	if _, err := tr.run(); err != nil {
+	tr := &transformer{in: m, workers: workers, chunkBytes: chunkBytes}
+	out, err := tr.run()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return tr
+	return tr, out
 }
 
 // exportedCode returns the index in the code section of the function

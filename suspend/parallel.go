@@ -232,6 +232,8 @@ func (t *transformer) merge(cs []chunk, out []wasm.Code) {
 		t.refs.funcs += c.refs.funcs
 		t.refs.body = append(t.refs.body, c.refs.body...)
 	}
+	// Every type is now in typeIndex: a worker made after (as tests
+	// make) numbers the types it adds after them.
 	t.nBaseTypes = len(t.out.Types)
 }
 

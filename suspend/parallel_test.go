@@ -14,15 +14,7 @@ import (
 // rewrote.
 func transformWith(t *testing.T, bin []byte, workers, chunkBytes int) ([]byte, int) {
 	t.Helper()
-	m, err := wasm.Decode(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := &transformer{in: m, workers: workers, chunkBytes: chunkBytes}
-	out, err := tr.run()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, out := transformedWith(t, bin, workers, chunkBytes)
 	return wasm.Encode(out), tr.rewritten
 }
 

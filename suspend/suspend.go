@@ -345,10 +345,6 @@ func (t *transformer) run() (*wasm.Module, error) {
 		out.Customs = append(out.Customs, c)
 	}
 	out.Customs = append(out.Customs, t.refs.section())
-	// The transformer is left as a worker, for tests that instrument
-	// functions again with it.
-	t.typer = wasm.NewTyper(in)
-	t.resetChunk()
 	return t.out, nil
 }
 
