@@ -639,14 +639,12 @@ func randomBody(r *rand.Rand, nLocals int, out []wasm.Instr) []wasm.Instr {
 			k += 30 // no deeper
 		}
 		switch {
-		case k < 10:
-			out = append(out, wasm.BlockInstr(wasm.OpBlock, wasm.BlockEmpty))
-			labels++
-			stmts(depth + 1)
-			labels--
-			out = append(out, op(wasm.OpEnd))
 		case k < 22:
-			out = append(out, wasm.BlockInstr(wasm.OpLoop, wasm.BlockEmpty))
+			kind := wasm.OpBlock
+			if k >= 10 {
+				kind = wasm.OpLoop
+			}
+			out = append(out, wasm.BlockInstr(kind, wasm.BlockEmpty))
 			labels++
 			stmts(depth + 1)
 			labels--
