@@ -133,13 +133,7 @@ func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
 		d.codeOff = s.Start
 		n, c := r.vec("function body count", 2)
 		m.Code = make([]Code, 0, c)
-		if d.workers > 1 {
-			d.codes(r, n)
-			break
-		}
-		for i := uint32(0); i < n && r.err == nil; i++ {
-			m.Code = append(m.Code, d.code(r))
-		}
+		d.codes(r, n)
 	case SectionData:
 		d.dataOff = s.Start
 		n, c := r.vec("data segment count", 2)
@@ -305,26 +299,12 @@ func (d *decoder) data(r *reader) Data {
 	return s
 }
 
-// code reads one entry of the code section: its size, its locals and its
-// body, whose instructions it checks.
-func (d *decoder) code(r *reader) Code {
-	c := codeEntry(r)
-	if r.err != nil {
-		return c
-	}
-	usesData, dataOff, err := checkBody(&c, &d.instr)
-	if usesData && !d.usesData {
-		d.usesData, d.usesDataOff = true, dataOff
-	}
-	r.err = err
-	return c
-}
-
-// codes reads the n entries of the code section as code does, but checks
-// the bodies on d.workers goroutines: first the sizes and locals of all
-// entries, in order, up to the first that is malformed; then the bodies
-// before it. The error is the one code would find first: that of the
-// lowest failing body, or else that of the malformed entry.
+// codes reads the n entries of the code section: first the sizes and
+// locals of all entries, in order, up to the first that is malformed;
+// then it checks the instructions of the bodies before it, on d.workers
+// goroutines (in order on the calling one if 1). The error is the one a
+// reading of entry after entry would find first: that of the lowest
+// failing body, or else that of the malformed entry.
 func (d *decoder) codes(r *reader, n uint32) {
 	m := d.m
 	for i := uint32(0); i < n && r.err == nil; i++ {
@@ -344,7 +324,7 @@ func (d *decoder) codes(r *reader, n uint32) {
 			if usesData {
 				// Bodies follow each other in the binary: the
 				// lowest offset is that of the first body using
-				// data, which code records.
+				// data, the one the data count error names.
 				storeMin(&dataOff, int64(off))
 			}
 			return err
