@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/gate-wasm/gate/runtime/internal/wasi"
@@ -39,6 +40,9 @@ func (r *Runtime) Instantiate(ctx context.Context, m *Module, opts Options) (*In
 	var s *suspension
 	if m.transformed != nil {
 		s = &suspension{}
+	}
+	if m.hasMemory && opts.MemoryGrown != nil {
+		ctx = experimental.WithMemoryAllocator(ctx, &linearMemory{grown: opts.MemoryGrown})
 	}
 	inst, err := r.instantiate(ctx, m, wasi.New(opts.wasiConfig()), s)
 	if err != nil {

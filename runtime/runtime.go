@@ -211,4 +211,11 @@ type Options struct {
 	Stdin  io.Reader // nil reads as empty
 	Stdout io.Writer // nil discards
 	Stderr io.Writer // nil discards
+	// MemoryGrown, if set, is called with the size in bytes of the
+	// instance's linear memory when it is first allocated and each time
+	// it grows, on the goroutine that grows it (the program's, or
+	// Resume's caller's): it must return quickly and not call the
+	// instance. gate uses it to reserve a snapshot file's pages ahead of
+	// a suspension (docs/SNAPSHOT.md).
+	MemoryGrown func(size uint64)
 }

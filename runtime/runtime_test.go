@@ -15,6 +15,7 @@ import (
 
 	"github.com/gate-wasm/gate/internal/testprog"
 	"github.com/gate-wasm/gate/runtime"
+	"github.com/gate-wasm/gate/wasm"
 )
 
 // newRuntime returns a runtime that the test closes.
@@ -407,4 +408,106 @@ func TestNoMemory(t *testing.T) {
 	if got := run(t, context.Background(), rt, m, 0, runtime.Options{}); got.err != nil || got.code != efault {
 		t.Errorf("fd_write without memory: code %d, error %v; want exit status %d (EFAULT)", got.code, got.err, efault)
 	}
+}
+
+// grownSizes records what Options.MemoryGrown reports.
+type grownSizes struct{ sizes []uint64 }
+
+func (g *grownSizes) grown(size uint64) { g.sizes = append(g.sizes, size) }
+
+// check fails t unless the sizes start at first, grow a page at a time
+// and end at last.
+func (g *grownSizes) check(t *testing.T, what string, first, last uint64) {
+	t.Helper()
+	if len(g.sizes) == 0 {
+		t.Fatalf("%s: MemoryGrown never called", what)
+	}
+	if g.sizes[0] != first || g.sizes[len(g.sizes)-1] != last {
+		t.Fatalf("%s: MemoryGrown reported %d to %d bytes, want %d to %d", what, g.sizes[0], g.sizes[len(g.sizes)-1], first, last)
+	}
+	for k := 1; k < len(g.sizes); k++ {
+		if g.sizes[k] != g.sizes[k-1]+wasm.PageSize {
+			t.Fatalf("%s: MemoryGrown reported %d after %d bytes; grow.c grows a page at a time", what, g.sizes[k], g.sizes[k-1])
+		}
+	}
+}
+
+// TestMemoryGrown checks that Options.MemoryGrown sees the memory's first
+// size and every growth, up to the cap (a refused growth is not
+// reported), and that a resumed instance reports the snapshot's size
+// first and its growth after.
+func TestMemoryGrown(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, runtime.Config{})
+	bin, err := os.ReadFile(testprog.C(t, "internal/testprog/src/c/grow.c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := rt.CompileSuspendable(ctx, bin, 40*wasm.PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	min, _, err := wasm.Memory(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Uninterrupted, to the cap.
+	var g grownSizes
+	var out bytes.Buffer
+	inst, err := rt.Instantiate(ctx, m, runtime.Options{Args: []string{"grow", "1000"}, Stdout: &out, MemoryGrown: g.grown})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, err := inst.Run(ctx, 0); err != nil || code != 0 {
+		t.Fatalf("Run: code %d, error %v", code, err)
+	}
+	inst.Close(ctx)
+	if want := "pages=40 failed=1\n"; out.String() != want {
+		t.Fatalf("stdout %q, want %q", out.String(), want)
+	}
+	g.check(t, "uninterrupted", uint64(min.Min)*wasm.PageSize, 40*wasm.PageSize)
+
+	// Suspended halfway, then resumed with MemoryGrown: the first check
+	// site, of 8, 16, 32, ..., where the memory has grown but not to
+	// the end.
+	var at uint64
+	for n := 8; ; n *= 2 {
+		if n > 1<<16 {
+			t.Fatal("no suspension between the memory's first and last size")
+		}
+		g = grownSizes{}
+		out.Reset()
+		inst, err = rt.Instantiate(ctx, m, runtime.Options{Args: []string{"grow", "30"}, Stdout: &out, MemoryGrown: g.grown})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.SuspendAtCheck(inst, n)
+		if _, err := inst.Run(ctx, 0); !errors.Is(err, runtime.ErrSuspended) {
+			t.Fatalf("Run to check %d: %v, want ErrSuspended", n, err)
+		}
+		at = inst.MemorySize()
+		g.check(t, "before suspending", uint64(min.Min)*wasm.PageSize, at)
+		if at > uint64(min.Min)*wasm.PageSize && at < 30*wasm.PageSize {
+			break
+		}
+		inst.Close(ctx)
+	}
+	snap, err := inst.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst.Close(ctx)
+	g = grownSizes{}
+	resumed, err := newRuntime(t, runtime.Config{}).Resume(ctx, snap, 0, runtime.Options{Stdout: &out, MemoryGrown: g.grown})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resumed.Close(ctx)
+	if code, err := resumed.Run(ctx, 0); err != nil || code != 0 {
+		t.Fatalf("resumed Run: code %d, error %v", code, err)
+	}
+	if want := "pages=30 failed=0\n"; out.String() != want {
+		t.Fatalf("stdout %q, want %q", out.String(), want)
+	}
+	g.check(t, "resumed", at, 30*wasm.PageSize)
 }

@@ -485,8 +485,8 @@ func (r *Runtime) resume(ctx context.Context, snap *snapshot.Snapshot, memoryLim
 		return nil, &ModuleError{Reason: "snapshot: WASI state: " + err.Error(), Err: err}
 	}
 	ictx := ctx
-	if snap.MemoryPages > 0 {
-		ictx = experimental.WithMemoryAllocator(ctx, newResumeMemory(snap))
+	if snap.MemoryPages > 0 || opts.MemoryGrown != nil {
+		ictx = experimental.WithMemoryAllocator(ctx, newResumeMemory(snap, opts.MemoryGrown))
 	}
 	inst, err := r.instantiate(ictx, mod, state, &suspension{rewinder: rewinder})
 	if err != nil {
@@ -517,24 +517,33 @@ func checkResumeGlobals(p *snapshot.Program) error {
 // copyChunk is the most newResumeMemory copies at once.
 const copyChunk = 1 << 20
 
-// resumeMemory is the linear memory of a resumed instance, allocated
-// through wazero's experimental.MemoryAllocator: it starts as a buffer
-// that already holds the snapshot's pages, which restore's Grow to the
-// snapshot's size hands to the instance. The alternative, growing zeroed
-// memory and copying the pages over it, clears the whole memory first in
-// one call that cannot be preempted: in a new process the garbage
-// collector, started by these large allocations, then interrupts it with
-// preemption signals again and again. Beyond the snapshot's size it grows as wazero's
-// own memory does.
-type resumeMemory struct {
-	buf  []byte // len(buf) is the memory's current size
-	full []byte // the snapshot's pages, until the memory has them
+// linearMemory is an instance's linear memory, allocated through wazero's
+// experimental.MemoryAllocator when Options.MemoryGrown is set or the
+// instance is resumed; otherwise wazero allocates it. It grows as
+// wazero's own memory does, by appending to a Go slice, and reports
+// every size it has to grown, from the first (a resumed instance's: the
+// snapshot's).
+//
+// A resumed instance's memory starts as a buffer that already holds the
+// snapshot's pages (full), which restore's Grow to the snapshot's size
+// hands to the instance. The alternative, growing zeroed memory and
+// copying the pages over it, clears the whole memory first in one call
+// that cannot be preempted: in a new process the garbage collector,
+// started by these large allocations, then interrupts it with preemption
+// signals again and again.
+type linearMemory struct {
+	buf   []byte // len(buf) is the memory's current size
+	full  []byte // the snapshot's pages, until the memory has them
+	grown func(size uint64)
 }
 
 // newResumeMemory returns a memory holding the snapshot's pages. The
 // buffer is new, so zero where no page is stored; the copy is made in
 // pieces, so that the goroutine can be preempted meanwhile.
-func newResumeMemory(snap *snapshot.Snapshot) *resumeMemory {
+func newResumeMemory(snap *snapshot.Snapshot, grown func(uint64)) *linearMemory {
+	if snap.MemoryPages == 0 {
+		return &linearMemory{grown: grown}
+	}
 	full := make([]byte, uint64(snap.MemoryPages)*wasm.PageSize)
 	for _, run := range snap.Memory { // within full: Parse checked
 		for done := 0; done < len(run.Data); done += copyChunk {
@@ -545,17 +554,22 @@ func newResumeMemory(snap *snapshot.Snapshot) *resumeMemory {
 			goruntime.Gosched()
 		}
 	}
-	return &resumeMemory{full: full}
+	return &linearMemory{full: full, grown: grown}
 }
 
-// Allocate implements experimental.MemoryAllocator: a resume module has
-// one memory.
-func (m *resumeMemory) Allocate(_, _ uint64) experimental.LinearMemory { return m }
+// Allocate implements experimental.MemoryAllocator: the modules Gate
+// instantiates with it have one memory.
+func (m *linearMemory) Allocate(capacity, _ uint64) experimental.LinearMemory {
+	if m.full == nil {
+		m.buf = make([]byte, 0, capacity)
+	}
+	return m
+}
 
 // Reallocate implements experimental.LinearMemory: size bytes, the old
 // ones kept and the new ones the snapshot's if within its size, else
 // zero.
-func (m *resumeMemory) Reallocate(size uint64) []byte {
+func (m *linearMemory) Reallocate(size uint64) []byte {
 	switch {
 	case size <= uint64(len(m.buf)):
 		m.buf = m.buf[:size] // not asked for by wazero: memory does not shrink
@@ -569,11 +583,16 @@ func (m *resumeMemory) Reallocate(size uint64) []byte {
 		m.buf = append(m.buf, make([]byte, size-uint64(len(m.buf)))...)
 		m.full = nil
 	}
+	// A resumed instance's memory has its first size when it has
+	// the snapshot's pages.
+	if m.grown != nil && m.full == nil {
+		m.grown(size)
+	}
 	return m.buf
 }
 
 // Free implements experimental.LinearMemory.
-func (m *resumeMemory) Free() { m.buf, m.full = nil, nil }
+func (m *linearMemory) Free() { m.buf, m.full = nil, nil }
 
 // restore gives a fresh instance of a resume module the snapshot's memory
 // and globals, and makes it rewind when run. No code of it has run: the
@@ -585,7 +604,7 @@ func (i *Instance) restore(p *snapshot.Program, snap *snapshot.Snapshot, values 
 		if have > snap.MemoryPages {
 			return fmt.Errorf("memory of %d pages is larger than the snapshot's %d", have, snap.MemoryPages)
 		}
-		// The memory is a resumeMemory that holds the snapshot's
+		// The memory is a linearMemory that holds the snapshot's
 		// pages: growing it to their size makes them the memory.
 		if _, ok := mem.Grow(snap.MemoryPages - have); !ok {
 			return fmt.Errorf("growing memory from %d to %d pages failed", have, snap.MemoryPages)
