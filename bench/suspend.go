@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gate-wasm/gate/internal/snapfile"
 	"github.com/gate-wasm/gate/internal/testprog"
 	"github.com/gate-wasm/gate/runtime"
 	"github.com/gate-wasm/gate/suspend"
@@ -352,8 +353,17 @@ func memBenchmark(tmp, memWasm string, mib, runs int) (*memResult, error) {
 	args := []string{"mem", strconv.Itoa(mib), "1000000"}
 	for i := range runs {
 		w := newTickWriter()
-		inst, err := rt.Instantiate(ctx, m, runtime.Options{Args: args, Stdout: w})
+		// As gate run --snapshot does: the snapshot file's pages are
+		// reserved as the memory grows (internal/snapfile).
+		sf, err := snapfile.Create(file, nil)
 		if err != nil {
+			return nil, err
+		}
+		headroom := int64(len(binary)) * 3 / 2
+		grown := func(size uint64) { sf.Reserve(int64(size) + headroom) }
+		inst, err := rt.Instantiate(ctx, m, runtime.Options{Args: args, Stdout: w, MemoryGrown: grown})
+		if err != nil {
+			sf.Discard()
 			return nil, err
 		}
 		done := make(chan error, 1)
@@ -371,31 +381,24 @@ func memBenchmark(tmp, memWasm string, mib, runs int) (*memResult, error) {
 		// Suspend at varying moments of the loop.
 		time.Sleep(time.Duration(5+7*i%20) * time.Millisecond)
 		goruntime.GC() // the collector's work from the run should not count
-		f, err := os.Create(file)
-		if err != nil {
-			return nil, err
-		}
 		t0 := time.Now()
 		inst.Suspend()
 		if err := <-done; !errors.Is(err, runtime.ErrSuspended) {
-			f.Close()
+			sf.Discard()
 			return nil, fmt.Errorf("run returned %v, not ErrSuspended", err)
 		}
 		t1 := time.Now()
-		n, err := inst.WriteSnapshot(f)
+		n, err := inst.WriteSnapshot(sf)
 		if err != nil {
-			f.Close()
+			sf.Discard()
 			return nil, err
 		}
 		t2 := time.Now()
-		err = f.Sync()
-		t3 := time.Now()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		// Sync and rename.
+		if err := sf.Commit(); err != nil {
 			return nil, err
 		}
+		t3 := time.Now()
 		// The encoding alone, once more, to nowhere.
 		t4 := time.Now()
 		if _, err := inst.WriteSnapshot(io.Discard); err != nil {
@@ -540,15 +543,16 @@ func reportSuspend(r *suspendResults, n int) string {
 
 	fmt.Fprintf(&w, "\n#### Suspend and resume latency, snapshot size\n\n")
 	fmt.Fprintf(&w, "`%s MIB`: fills MIB MiB with non-zero data, then reads it in 64 KiB chunks, printing a flushed line per chunk. "+
-		"Suspend: from `Instance.Suspend` (at a varying moment of the loop) to the snapshot written to a new file by `Instance.WriteSnapshot` "+
-		"(in the page cache), and to the file fsync'd (durable); the parts: the unwind (until `Run` returns `ErrSuspended`), `WriteSnapshot` to the file, fsync; "+
+		"Suspend: from `Instance.Suspend` (at a varying moment of the loop) to the snapshot written by `Instance.WriteSnapshot` "+
+		"(in the page cache) into a temporary file whose pages were reserved as the memory grew (`internal/snapfile`, as `gate run --snapshot` does), "+
+		"and to the file fsync'd and renamed to its path (durable); the parts: the unwind (until `Run` returns `ErrSuspended`), `WriteSnapshot` to the file, fsync and rename; "+
 		"and, after it, `WriteSnapshot` to `io.Discard`: the encoding alone. "+
 		"Resume: in a fresh `runtime.New` whose `CacheDir` is the one the program ran with, into which `PrepareResume` compiled the resume module after the first snapshot "+
 		"(as `gate run --snapshot` then `gate resume` with the default cache directory would), "+
 		"from reading the file to the program's first output: `os.ReadFile`, `Runtime.Resume` (parse, check, instantiate the compiled resume module, copy the memory in), then `Run` until its first write. "+
 		"Cold: the same in a fresh runtime with an empty cache directory (the resume module compiled from scratch). "+
 		"p50 (min–max) over %d runs each.\n\n", memSource, max(n, 7))
-	fmt.Fprintf(&w, "| In use | Memory | Snapshot | Suspend p50, to page cache | to disk (fsync) p50 | unwind, WriteSnapshot, fsync (p50) | encoding alone (p50) | Resume p50, warm cache | read, Resume, to 1st output (p50) | Resume p50, cold | PrepareResume |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&w, "| In use | Memory | Snapshot | Suspend p50, to page cache | to disk (fsync) p50 | unwind, WriteSnapshot, fsync + rename (p50) | encoding alone (p50) | Resume p50, warm cache | read, Resume, to 1st output (p50) | Resume p50, cold | PrepareResume |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	span := func(ds []time.Duration) string {
 		return fmt.Sprintf("**%s** (%s–%s)", formatDuration(median(ds)), formatDuration(slices.Min(ds)), formatDuration(slices.Max(ds)))
 	}

@@ -1,0 +1,58 @@
+package snapfile_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gate-wasm/gate/internal/snapfile"
+)
+
+// TestReservedPagesCached checks what the reservation is for: the
+// reserved part of the file is in the page cache before anything is
+// written (mincore on a mapping of it).
+func TestReservedPagesCached(t *testing.T) {
+	const size = 16 << 20
+	dir := t.TempDir()
+	f, err := snapfile.Create(filepath.Join(dir, "x.snapshot"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Discard()
+	f.Reserve(size)
+	waitSize(t, f.Name(), size)
+	r, err := os.Open(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// The size is set by fallocate, before the reserver reads the
+	// chunk: wait for the reads, by mapping and asking until all are
+	// resident or a deadline.
+	m, err := unix.Mmap(int(r.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m)
+	pages := (size + os.Getpagesize() - 1) / os.Getpagesize()
+	vec := make([]byte, pages)
+	resident := 0
+	for range 200 {
+		// x/sys/unix has no wrapper for mincore(2).
+		if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+			t.Fatal(errno)
+		}
+		resident = 0
+		for _, v := range vec {
+			resident += int(v & 1)
+		}
+		if resident == pages {
+			return
+		}
+		sleepBriefly()
+	}
+	t.Fatalf("%d of the %d reserved pages are in the page cache", resident, pages)
+}
