@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -41,8 +42,8 @@ same file). Exit statuses are those of gate run.`,
 				return refused("%v", err)
 			}
 			in := interruptibleStdin(stdin)
-			return f.execute(cmd.Context(), stderr, func(eng engine, memory uint64) (program, error) {
-				inst, err := eng.resume(cmd.Context(), snap, memory, runtime.Options{Stdin: in, Stdout: stdout, Stderr: stderr})
+			return f.execute(cmd.Context(), stderr, resumedSnapshotSize(len(snap)), func(eng engine, memory uint64, grown func(uint64)) (program, error) {
+				inst, err := eng.resume(cmd.Context(), snap, memory, runtime.Options{Stdin: in, Stdout: stdout, Stderr: stderr, MemoryGrown: grown})
 				if err != nil {
 					return nil, refused("%s: %v", path, err)
 				}
@@ -57,6 +58,20 @@ same file). Exit statuses are those of gate run.`,
 	f.addSuspendFlags(cmd, "SNAPSHOT itself")
 	f.addSandboxFlag(cmd)
 	return cmd
+}
+
+// resumedSnapshotSize returns how large a snapshot of a program resumed
+// from a snapshot of size bytes may be, for a memory of a given size. The
+// first size it is given is the memory's at resumption, when a snapshot
+// would be about as large as the one resumed (never less than the
+// memory); it grows with the memory.
+func resumedSnapshotSize(size int) func(memory uint64) int64 {
+	var once sync.Once
+	var rest int64
+	return func(memory uint64) int64 {
+		once.Do(func() { rest = max(int64(size)-int64(memory), 0) })
+		return int64(memory) + rest
+	}
 }
 
 func newInspectCommand(stdout io.Writer) *cobra.Command {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gate-wasm/gate/internal/snapfile"
 	"github.com/gate-wasm/gate/runtime"
 	"github.com/gate-wasm/gate/wasm"
 )
@@ -93,10 +94,14 @@ func runProgram(ctx context.Context, f runFlags, path string, args []string, std
 	if f.snapshot != "" {
 		stdin = interruptibleStdin(stdin)
 	}
-	return f.execute(ctx, stderr, func(eng engine, memory uint64) (program, error) {
+	// A snapshot holds the memory and the transformed program, which is
+	// larger than the program.
+	expected := func(memory uint64) int64 { return int64(memory) + int64(len(binary))*3/2 }
+	return f.execute(ctx, stderr, expected, func(eng engine, memory uint64, grown func(uint64)) (program, error) {
 		p, err := eng.start(ctx, binary, memory, f.snapshot != "", runtime.Options{
 			Args: append([]string{filepath.Base(args[0])}, args[1:]...),
 			Env:  f.env, Stdin: stdin, Stdout: stdout, Stderr: stderr,
+			MemoryGrown: grown,
 		})
 		var compile *compileError
 		if errors.As(err, &compile) {
@@ -134,8 +139,11 @@ func (f *runFlags) check(cmd string) error {
 // execute creates a runtime as the flags say, gets an instance from
 // start, runs it and turns how it ended into gate's exit. With
 // --snapshot, SIGINT, SIGTERM and --suspend-after suspend it and write
-// the snapshot.
-func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(engine, uint64) (program, error)) error {
+// the snapshot, into a file whose pages are reserved as the program's
+// memory grows: start passes grown to the instance as
+// Options.MemoryGrown (nil without --snapshot), and expected says how
+// large a snapshot of a memory of a given size may be.
+func (f *runFlags) execute(ctx context.Context, stderr io.Writer, expected func(memory uint64) int64, start func(eng engine, memory uint64, grown func(uint64)) (program, error)) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -153,12 +161,24 @@ func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(eng
 		signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 		defer signal.Stop(signals)
 	}
+	var file *snapfile.File
+	var grown func(uint64)
+	if f.snapshot != "" {
+		// Now, so that a directory where the snapshot cannot be
+		// written is known before the program runs.
+		var err error
+		if file, err = snapfile.Create(f.snapshot, logger); err != nil {
+			return refused("%v", err)
+		}
+		defer file.Discard() // nothing, once committed
+		grown = func(size uint64) { file.Reserve(expected(size)) }
+	}
 	eng, err := f.engine(ctx, logger, stderr, memory)
 	if err != nil {
 		return err
 	}
 	defer eng.close(ctx)
-	inst, err := start(eng, memory)
+	inst, err := start(eng, memory, grown)
 	if err != nil {
 		var exit *exitError
 		if errors.As(err, &exit) {
@@ -173,7 +193,7 @@ func (f *runFlags) execute(ctx context.Context, stderr io.Writer, start func(eng
 	}
 	code, err := inst.Run(ctx, f.timeout)
 	if errors.Is(err, runtime.ErrSuspended) {
-		size, err := writeSnapshot(inst, f.snapshot)
+		size, err := writeSnapshot(inst, file)
 		if err != nil {
 			return err
 		}
@@ -219,31 +239,17 @@ func suspendOnRequest(inst program, signals <-chan os.Signal, d time.Duration) (
 	}
 }
 
-// writeSnapshot streams inst's snapshot to path, atomically: a file
-// that exists is a whole snapshot, written to a temporary file, synced
-// and renamed. It returns the snapshot's size.
-func writeSnapshot(inst program, path string) (int64, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+// writeSnapshot streams inst's snapshot into file and commits it:
+// synced, then renamed to its path, so that a file there is a whole
+// snapshot. It returns the snapshot's size.
+func writeSnapshot(inst program, file *snapfile.File) (int64, error) {
+	size, err := inst.WriteSnapshot(file)
 	if err != nil {
-		return 0, refused("writing the snapshot: %v", err)
-	}
-	size, err := inst.WriteSnapshot(tmp)
-	if err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
 		// An error of the file is wrapped in it.
 		return 0, refused("suspended, but writing the snapshot failed: %v", err)
 	}
-	err = tmp.Sync()
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return 0, refused("writing the snapshot: %v", err)
+	if err := file.Commit(); err != nil {
+		return 0, refused("suspended, but %v", err)
 	}
 	return size, nil
 }

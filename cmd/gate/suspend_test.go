@@ -49,8 +49,12 @@ func TestSuspendAfterAndResume(t *testing.T) {
 	if first.code != exitSuspended || !strings.HasPrefix(first.stderr, "gate: suspended: snapshot written to "+snap) {
 		t.Fatalf("run --suspend-after: status %d, stderr %q; want %d and the snapshot's name", first.code, first.stderr, exitSuspended)
 	}
+	// The snapshot file was prepared beside it as the program ran
+	// (internal/snapfile): nothing else is left.
+	onlyFiles(t, filepath.Dir(snap), "recurse.snap")
 	rest, last := resumeUntilDone(t, snap, 100*time.Millisecond)
 	last.expect(t, 7, "")
+	onlyFiles(t, filepath.Dir(snap), "recurse.snap")
 	if first.stdout+rest != full.stdout {
 		t.Errorf("output across suspensions differs from an uninterrupted run:\n%s\nwant:\n%s", first.stdout+rest, full.stdout)
 	}
@@ -225,11 +229,42 @@ func TestSuspendUsage(t *testing.T) {
 	gate(t, nil, "run", "--suspend-after", "1s", hello).expect(t, exitUsage, "gate: run: --suspend-after needs --snapshot FILE\n")
 	gate(t, nil, "resume").expect(t, exitUsage, "gate: resume: want one SNAPSHOT file (see gate resume --help)\n")
 	gate(t, nil, "inspect").expect(t, exitUsage, "gate: inspect: want one SNAPSHOT file (see gate inspect --help)\n")
-	// A program that ends before any suspension writes no snapshot.
-	snap := filepath.Join(t.TempDir(), "never.snap")
+	// A program that ends before any suspension writes no snapshot, and
+	// leaves no file behind, nor does one that cannot start.
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "never.snap")
 	gate(t, nil, "run", "--snapshot", snap, hello, "x").expect(t, 0, "")
-	if _, err := os.Stat(snap); !os.IsNotExist(err) {
-		t.Errorf("a program that ended left a snapshot: %v", err)
+	onlyFiles(t, dir)
+	bad := filepath.Join(dir, "bad.wasm")
+	if err := os.WriteFile(bad, []byte("\x00asm\x01\x00\x00\x00\x01"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := gate(t, nil, "run", "--snapshot", snap, bad); r.code != exitRefused {
+		t.Fatalf("run of a truncated module: status %d, want %d", r.code, exitRefused)
+	}
+	onlyFiles(t, dir, "bad.wasm")
+	// A snapshot directory that does not exist is refused before the
+	// program runs.
+	missing := filepath.Join(dir, "no", "such.snap")
+	r := gate(t, nil, "run", "--snapshot", missing, hello, "x")
+	if r.code != exitRefused || r.stdout != "" || !strings.Contains(r.stderr, filepath.Join(dir, "no")) {
+		t.Fatalf("run --snapshot into a missing directory: status %d, stdout %q, stderr %q; want %d, no output and the directory named", r.code, r.stdout, r.stderr, exitRefused)
+	}
+}
+
+// onlyFiles fails t unless dir holds exactly the files named.
+func onlyFiles(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var have []string
+	for _, e := range entries {
+		have = append(have, e.Name())
+	}
+	if strings.Join(have, "\n") != strings.Join(names, "\n") {
+		t.Fatalf("%s holds %q, want %q", dir, have, names)
 	}
 }
 

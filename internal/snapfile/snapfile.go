@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -54,9 +55,15 @@ type File struct {
 // reserving its pages as Reserve asks. logger, if not nil, hears why a
 // reservation stopped.
 func Create(path string, logger *slog.Logger) (*File, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
 	if err != nil {
-		return nil, fmt.Errorf("creating the snapshot file: %w", err)
+		// The temporary file's random name would only puzzle.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot create a snapshot file in %s: %w", dir, err)
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

@@ -213,3 +213,13 @@ func TestReserveWhileWriting(t *testing.T) {
 }
 
 func sleepBriefly() { time.Sleep(10 * time.Millisecond) }
+
+// TestCreateError checks that a directory where no file can be made is
+// named in the error, and the temporary file's name is not.
+func TestCreateError(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "missing")
+	_, err := snapfile.Create(filepath.Join(dir, "x.snapshot"), nil)
+	if err == nil || err.Error() != "cannot create a snapshot file in "+dir+": no such file or directory" {
+		t.Fatalf("Create in a missing directory: %v", err)
+	}
+}
