@@ -5,6 +5,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/gate-wasm/gate/executor/internal/proto"
@@ -14,13 +15,8 @@ import (
 // call (only a binary built with the gate_attack tag does), and returns
 // once the process has died, with the reason its instances get.
 func (e *Executor) Attack(ctx context.Context, what string) error {
-	p, err := e.process(ctx)
+	p, err := e.attack(ctx, what)
 	if err != nil {
-		return err
-	}
-	var enc proto.Encoder
-	enc.String(what)
-	if err := p.w.Write(proto.Attack, 0, enc.Bytes()); err != nil {
 		return err
 	}
 	select {
@@ -30,3 +26,35 @@ func (e *Executor) Attack(ctx context.Context, what string) error {
 		return errors.New("the executor did not die within 10 s")
 	}
 }
+
+// Forge has the current executor process (a gate_attack build) send
+// its parent a frame of type t for id with payload, as a compromised
+// executor could, and returns at once; the executor goes on unless the
+// parent stops it.
+func (e *Executor) Forge(ctx context.Context, t proto.Type, id uint32, payload []byte) error {
+	_, err := e.attack(ctx, ForgedFrame(t, id, payload))
+	return err
+}
+
+// ForgedFrame is the attack that has the executor send a frame of type
+// t for id with payload; Attack with it waits for the executor to die.
+func ForgedFrame(t proto.Type, id uint32, payload []byte) string {
+	return fmt.Sprintf("frame %d %d %x", t, id, payload)
+}
+
+// attack sends an Attack frame to the current executor process.
+func (e *Executor) attack(ctx context.Context, what string) (*process, error) {
+	p, err := e.process(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var enc proto.Encoder
+	enc.String(what)
+	if err := p.w.Write(proto.Attack, 0, enc.Bytes()); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ID is the instance's id, which the frames about it carry.
+func (i *Instance) ID() uint32 { return i.id }

@@ -106,7 +106,12 @@ func (m *Module) Close() error {
 }
 
 // Options are what one instance is given: runtime's, whose streams stay
-// in the parent.
+// in the parent. MemoryGrown is called with the sizes the executor
+// reports, on the goroutine that reads the executor's frames (which
+// waits for it: it must return quickly): the first before Instantiate
+// or Resume returns, the last before Run returns. A burst of growth may
+// be reported as its last size only. Without MemoryGrown, the executor
+// sends no sizes.
 type Options = runtime.Options
 
 // Instance is an instance in the executor: runtime.Instance's methods,
@@ -117,6 +122,8 @@ type Instance struct {
 	opts Options
 	// maxSnapshot bounds the snapshot the executor may send back.
 	maxSnapshot int
+	// memoryLimit bounds the memory sizes the executor may report.
+	memoryLimit uint64
 
 	mu   sync.Mutex
 	cond sync.Cond
@@ -127,6 +134,9 @@ type Instance struct {
 	sent  [3]int // output credit used and not yet returned, by stream
 	exit  *proto.Result
 	asked bool // a StdinRequest is unanswered
+	// memorySize is the last memory size reported, if memoryReported.
+	memorySize     uint64
+	memoryReported bool
 	// stdinDeadlines says opts.Stdin takes read deadlines;
 	// interrupting is set while readStdin's read is being interrupted
 	// by a deadline that cancelStdin set.
@@ -156,12 +166,8 @@ func (e *Executor) Instantiate(ctx context.Context, m *Module, opts Options) (*I
 	if err != nil {
 		return nil, err
 	}
-	inst := e.newInstance(p, opts, int(m.opts.memory())+4*len(m.binary)+64<<20)
-	var flags uint8
-	if inst.stdinDeadlines {
-		flags = proto.FlagStdinDeadlines
-	}
-	payload := proto.Instantiate{Module: mid, Flags: flags, Args: opts.Args, Env: opts.Env}.Encode()
+	inst := e.newInstance(p, opts, m.opts.memory(), int(m.opts.memory())+4*len(m.binary)+64<<20)
+	payload := proto.Instantiate{Module: mid, Flags: inst.flags(), Args: opts.Args, Env: opts.Env}.Encode()
 	if len(payload) > proto.MaxFrame-64 {
 		return nil, fmt.Errorf("arguments and environment of %d bytes: more than %d", len(payload), proto.MaxFrame-64)
 	}
@@ -176,16 +182,13 @@ func (e *Executor) Resume(ctx context.Context, snapshot []byte, memoryLimit uint
 		return nil, err
 	}
 	o := CompileOptions{MemoryLimit: memoryLimit}
-	inst := e.newInstance(p, opts, int(o.memory())+4*len(snapshot)+64<<20)
+	inst := e.newInstance(p, opts, o.memory(), int(o.memory())+4*len(snapshot)+64<<20)
 	if err := p.sendBlob(inst.id, snapshot); err != nil {
 		return nil, err
 	}
-	var flags uint8
+	flags := inst.flags()
 	if interruptible {
-		flags = proto.FlagInterruptible
-	}
-	if inst.stdinDeadlines {
-		flags |= proto.FlagStdinDeadlines
+		flags |= proto.FlagInterruptible
 	}
 	return inst.create(ctx, proto.TResume, proto.Load{Blob: inst.id, Flags: flags, MemoryLimit: memoryLimit}.Encode())
 }
@@ -197,10 +200,24 @@ func (o CompileOptions) memory() uint64 {
 	return min(o.MemoryLimit, 4<<30)
 }
 
-func (e *Executor) newInstance(p *process, opts Options, maxSnapshot int) *Instance {
-	inst := &Instance{proc: p, id: e.id(), opts: opts, maxSnapshot: maxSnapshot, done: make(chan struct{}), stdinDeadlines: takesDeadlines(opts.Stdin)}
+func (e *Executor) newInstance(p *process, opts Options, memoryLimit uint64, maxSnapshot int) *Instance {
+	inst := &Instance{proc: p, id: e.id(), opts: opts, memoryLimit: memoryLimit, maxSnapshot: maxSnapshot, done: make(chan struct{}), stdinDeadlines: takesDeadlines(opts.Stdin)}
 	inst.cond.L = &inst.mu
 	return inst
+}
+
+// flags are the instance's flags for Instantiate or Resume: what the
+// executor may send about it.
+func (i *Instance) flags() uint8 {
+	var f uint8
+	if i.stdinDeadlines {
+		f |= proto.FlagStdinDeadlines
+	}
+	if i.opts.MemoryGrown != nil {
+		// Only then: no frames flow for callers that do not care.
+		f |= proto.FlagMemoryGrown
+	}
+	return f
 }
 
 // create registers the instance and asks the executor to create it.
@@ -233,6 +250,9 @@ func (i *Instance) create(ctx context.Context, t proto.Type, payload []byte) (*I
 // dispatch handles a frame from the executor for this instance; it runs
 // on the process's reading loop and must not block.
 func (i *Instance) dispatch(f proto.Frame) error {
+	if f.Type == proto.MemoryGrown {
+		return i.memoryGrown(f)
+	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if f.Type == proto.Closed {
@@ -323,6 +343,42 @@ func (i *Instance) dispatch(f proto.Frame) error {
 	default:
 		return fmt.Errorf("%w: frame of type %d for an instance", proto.ErrProtocol, f.Type)
 	}
+	return nil
+}
+
+// memoryGrown handles a MemoryGrown frame: a size that the instance's
+// memory can have, no smaller than the last one, goes to
+// opts.MemoryGrown. It is called outside i.mu: the function is the
+// caller's, documented to return quickly, and the reading loop waits for
+// it, so that a size reaches it before the Exit that follows it does.
+func (i *Instance) memoryGrown(f proto.Frame) error {
+	if i.opts.MemoryGrown == nil {
+		return fmt.Errorf("%w: memory size of an instance that did not ask for it", proto.ErrProtocol)
+	}
+	size, err := proto.DecodeMemoryGrown(f.Payload)
+	if err != nil {
+		return err
+	}
+	i.mu.Lock()
+	if i.closing {
+		i.mu.Unlock()
+		return nil
+	}
+	if size > i.memoryLimit {
+		i.mu.Unlock()
+		return fmt.Errorf("%w: memory size of %d bytes, more than the limit of %d", proto.ErrProtocol, size, i.memoryLimit)
+	}
+	if i.memoryReported && size < i.memorySize {
+		i.mu.Unlock()
+		return fmt.Errorf("%w: memory size of %d bytes, less than the %d reported before", proto.ErrProtocol, size, i.memorySize)
+	}
+	if i.exit != nil {
+		i.mu.Unlock()
+		return fmt.Errorf("%w: memory size after the exit", proto.ErrProtocol)
+	}
+	i.memorySize, i.memoryReported = size, true
+	i.mu.Unlock()
+	i.opts.MemoryGrown(size)
 	return nil
 }
 

@@ -100,6 +100,8 @@ type instance struct {
 	stdin  *stdinPipe
 	stdout *output
 	stderr *output
+	// memory reports the memory's size, if the parent asked for it.
+	memory *memoryReport
 	cancel context.CancelCauseFunc
 	// killedAt is when Kill came.
 	killedAt time.Time
@@ -178,7 +180,7 @@ func (s *server) handle(f proto.Frame) error {
 		if !ok {
 			return fmt.Errorf("%w: no module %d", proto.ErrProtocol, m.Module)
 		}
-		inst, err := s.newInstance(f.ID, m.Flags&proto.FlagStdinDeadlines != 0)
+		inst, err := s.newInstance(f.ID, m.Flags)
 		if err != nil {
 			return err
 		}
@@ -193,7 +195,7 @@ func (s *server) handle(f proto.Frame) error {
 		}
 		snap := s.blobs[r.Blob]
 		delete(s.blobs, r.Blob)
-		inst, err := s.newInstance(f.ID, r.Flags&proto.FlagStdinDeadlines != 0)
+		inst, err := s.newInstance(f.ID, r.Flags)
 		if err != nil {
 			return err
 		}
@@ -297,6 +299,12 @@ func (s *server) handle(f proto.Frame) error {
 		if err := d.Done("attack"); err != nil {
 			return err
 		}
+		if t, id, payload, ok := attack.Frame(name); ok {
+			// A compromised executor lying to its parent, which
+			// must stop it for a frame it would not send.
+			s.log.Info("sending a forged frame, as the test asked", "type", t, "id", id)
+			return s.w.Write(proto.Type(t), id, payload)
+		}
 		s.log.Info("attacking the sandbox, as the test asked", "attack", name)
 		// Only reached if the filter let the call through.
 		return fmt.Errorf("attack %q was not stopped: %v", name, attack.Do(name))
@@ -353,17 +361,20 @@ func (s *server) late(id uint32, inst *instance) bool {
 	return inst == nil && id != 0 && id <= s.highest
 }
 
-// newInstance registers a new instance id, not yet instantiated. s.mu
-// is held.
-func (s *server) newInstance(id uint32, stdinDeadlines bool) (*instance, error) {
+// newInstance registers a new instance id, not yet instantiated, with
+// the flags of its Instantiate or Resume. s.mu is held.
+func (s *server) newInstance(id uint32, flags uint8) (*instance, error) {
 	if _, dup := s.instances[id]; dup {
 		return nil, fmt.Errorf("%w: instance %d exists", proto.ErrProtocol, id)
 	}
 	s.highest = max(s.highest, id)
 	inst := &instance{id: id}
-	inst.stdin = newStdinPipe(s.w, id, stdinDeadlines)
+	inst.stdin = newStdinPipe(s.w, id, flags&proto.FlagStdinDeadlines != 0)
 	inst.stdout = newOutput(s.w, id, 1)
 	inst.stderr = newOutput(s.w, id, 2)
+	if flags&proto.FlagMemoryGrown != 0 {
+		inst.memory = newMemoryReport(s.w, id)
+	}
 	s.instances[id] = inst
 	return inst, nil
 }
@@ -387,7 +398,11 @@ func (s *server) compile(id uint32, rt *runtime.Runtime, binary []byte, c proto.
 }
 
 func (s *server) instantiate(inst *instance, create func(runtime.Options) (*runtime.Instance, error)) {
-	ri, err := create(runtime.Options{Stdin: inst.stdin, Stdout: inst.stdout, Stderr: inst.stderr})
+	opts := runtime.Options{Stdin: inst.stdin, Stdout: inst.stdout, Stderr: inst.stderr}
+	if inst.memory != nil {
+		opts.MemoryGrown = inst.memory.grown
+	}
+	ri, err := create(opts)
 	s.mu.Lock()
 	if err != nil {
 		// Kept until the parent closes it, so that its answers to
@@ -398,6 +413,12 @@ func (s *server) instantiate(inst *instance, create func(runtime.Options) (*runt
 		inst.inst = ri
 	}
 	s.mu.Unlock()
+	if err == nil && inst.memory != nil {
+		// The first size (the snapshot's, for a resumed instance)
+		// before the reply: the parent has it when Instantiate or
+		// Resume returns.
+		inst.memory.flush()
+	}
 	s.reply(proto.Instantiated, inst.id, resultOf(0, err))
 }
 
@@ -421,6 +442,13 @@ func (s *server) run(inst *instance, ctx context.Context, timeout time.Duration)
 	// blocked in a write: release it, so no output follows the exit.
 	inst.stdout.close()
 	inst.stderr.close()
+	if inst.memory != nil {
+		// The sender may lag behind the program: the final size
+		// goes now, before the exit, so that the parent has it when
+		// Run returns; and no size follows the exit, though an
+		// abandoned program may still grow its memory.
+		inst.memory.end()
+	}
 	// Output is written synchronously: all of it has been sent before
 	// this, on the same socket.
 	s.reply(proto.Exit, inst.id, result)
@@ -517,12 +545,15 @@ func failed(err error) proto.Result {
 	return proto.Result{Kind: proto.Failed, Reason: err.Error()}
 }
 
-// close ends the instance's streams, so that nothing stays blocked on
-// them.
+// close ends the instance's streams and memory reports, so that nothing
+// stays blocked on them and no goroutine of theirs is left.
 func (i *instance) close() {
 	i.stdin.close()
 	i.stdout.close()
 	i.stderr.close()
+	if i.memory != nil {
+		i.memory.close() // ends its sender
+	}
 }
 
 // Limits are the executor's rlimits (docs/SECURITY.md says how they

@@ -1,7 +1,8 @@
 //go:build !gate_attack
 
 // Package attack makes the forbidden system calls with which the tests
-// check the executor's seccomp filter. Its calls exist only in a binary
+// check the executor's seccomp filter, and forges the frames with which
+// they check its parent's validation. Its calls exist only in a binary
 // built with the gate_attack tag; the release binary has none of them.
 package attack
 
@@ -12,3 +13,6 @@ const Built = false
 
 // Do is not built into the release binary.
 func Do(string) error { return errors.New("not built with the gate_attack tag") }
+
+// Frame is not built into the release binary.
+func Frame(string) (typ uint8, id uint32, payload []byte, ok bool) { return 0, 0, nil, false }

@@ -1,11 +1,13 @@
 //go:build gate_attack
 
 // Package attack makes the forbidden system calls with which the tests
-// check the executor's seccomp filter. Its calls exist only in a binary
+// check the executor's seccomp filter, and forges the frames with which
+// they check its parent's validation. Its calls exist only in a binary
 // built with the gate_attack tag; the release binary has none of them.
 package attack
 
 import (
+	"encoding/hex"
 	"fmt"
 	"runtime/debug"
 	"strconv"
@@ -66,4 +68,21 @@ func Do(what string) error {
 		return errno
 	}
 	return nil
+}
+
+// Frame parses "frame TYPE ID PAYLOAD" (type and id in decimal, the
+// payload in hex, possibly empty): a frame for the executor to send its
+// parent, as a compromised executor could, for the tests of the
+// parent's validation. ok is false if what is not such an attack.
+func Frame(what string) (typ uint8, id uint32, payload []byte, ok bool) {
+	var hexPayload string
+	n, _ := fmt.Sscanf(what, "frame %d %d %s", &typ, &id, &hexPayload)
+	if n < 2 {
+		return 0, 0, nil, false
+	}
+	payload, err := hex.DecodeString(hexPayload)
+	if err != nil {
+		return 0, 0, nil, false
+	}
+	return typ, id, payload, true
 }

@@ -63,7 +63,9 @@ const (
 	StdinInterrupted
 	// Attack exists only for the tests of the sandbox: an executor
 	// built with the gate_attack tag makes the named forbidden system
-	// call. The release executor refuses it as an unknown frame.
+	// call, or sends its parent the frame it names, as a compromised
+	// executor could. The release executor refuses it as an unknown
+	// frame.
 	Attack
 )
 
@@ -94,6 +96,15 @@ const (
 	// StdinInterrupted. Only for instances made with FlagStdinDeadlines.
 	// No payload.
 	StdinCancel
+	// MemoryGrown: instance id's linear memory has this size, when first
+	// allocated (a resumed instance's: the snapshot's) or after growing.
+	// Only for instances made with FlagMemoryGrown. A burst of growth
+	// may be sent as its last size only; a size is never smaller than
+	// the one before. The size at instantiation comes before the
+	// Instantiated reply, the last size before the run's Exit, and none
+	// after it. Payload: the size in bytes (u64), a whole number of
+	// pages.
+	MemoryGrown
 )
 
 const (
@@ -197,7 +208,7 @@ func (r *Reader) Read() (Frame, error) {
 	return Frame{Type: Type(b[0]), ID: binary.LittleEndian.Uint32(b[1:5]), Payload: b[5:]}, nil
 }
 
-// Flags of Compile.
+// Flags of Compile, Instantiate and Resume.
 const (
 	FlagSuspendable = 1 << iota
 	FlagInterruptible
@@ -205,21 +216,28 @@ const (
 	// a read of the instance's input, so the executor may send
 	// StdinCancel.
 	FlagStdinDeadlines
+	// FlagMemoryGrown (Instantiate, Resume): the parent wants the
+	// instance's memory size, so the executor sends MemoryGrown.
+	FlagMemoryGrown
 	flagsKnown = FlagSuspendable | FlagInterruptible
+	// flagsInstance are the flags of a new instance.
+	flagsInstance = FlagStdinDeadlines | FlagMemoryGrown
 )
 
 // Load asks for a module to be compiled from a blob (TCompile), or for
 // an instance to be made from the snapshot in a blob (TResume).
 type Load struct {
-	Blob        uint32
-	Flags       uint8 // FlagInterruptible; FlagSuspendable only to compile
+	Blob uint32
+	// Flags: FlagInterruptible; to compile, FlagSuspendable; to
+	// resume, FlagStdinDeadlines and FlagMemoryGrown.
+	Flags       uint8
 	MemoryLimit uint64
 }
 
 // Instantiate asks for an instance of a compiled module.
 type Instantiate struct {
 	Module uint32
-	Flags  uint8 // FlagStdinDeadlines
+	Flags  uint8 // FlagStdinDeadlines, FlagMemoryGrown
 	Args   []string
 	Env    []string
 }
@@ -390,7 +408,7 @@ func DecodeLoad(t Type, p []byte) (Load, error) {
 	known := uint8(flagsKnown)
 	if t == TResume {
 		// A snapshot is suspendable already; it is an instance.
-		known = FlagInterruptible | FlagStdinDeadlines
+		known = FlagInterruptible | flagsInstance
 	}
 	if l.Flags&^known != 0 {
 		return Load{}, protocolErrorf("frame of type %d: unknown flags %#x", t, l.Flags)
@@ -414,7 +432,7 @@ func DecodeInstantiate(p []byte) (Instantiate, error) {
 	if err := d.Done("instantiate"); err != nil {
 		return Instantiate{}, err
 	}
-	if m.Flags&^FlagStdinDeadlines != 0 {
+	if m.Flags&^flagsInstance != 0 {
 		return Instantiate{}, protocolErrorf("instantiate: unknown flags %#x", m.Flags)
 	}
 	return m, nil
@@ -495,6 +513,27 @@ func DecodeOutput(p []byte) (stream uint8, data []byte, err error) {
 		return 0, nil, protocolErrorf("output: %d bytes outside [1, %d]", len(data), Window-OutputCost)
 	}
 	return stream, data, nil
+}
+
+// PageSize is the unit of a linear memory's size, 64 KiB.
+const PageSize = 64 << 10
+
+// MaxMemory is the largest linear memory (wasm32's 65536 pages).
+const MaxMemory = 1 << 32
+
+// DecodeMemoryGrown decodes and validates a MemoryGrown payload: a
+// memory's size, a whole number of pages, at most MaxMemory. The
+// parent checks it further against the instance's limit and the last
+// size reported.
+func DecodeMemoryGrown(p []byte) (uint64, error) {
+	size, err := DecodeU64(p, "memory grown")
+	if err != nil {
+		return 0, err
+	}
+	if size%PageSize != 0 || size > MaxMemory {
+		return 0, protocolErrorf("memory grown: %d bytes, not a whole number of 64 KiB pages up to %d", size, uint64(MaxMemory))
+	}
+	return size, nil
 }
 
 // EncodeU32 and EncodeU64 encode one-number payloads.

@@ -63,21 +63,29 @@ func TestBadFrames(t *testing.T) {
 	}
 	good := Result{Kind: Limit, Limit: "timeout", Reason: "r"}.Encode()
 	for name, check := range map[string]error{
-		"result truncated":  second(DecodeResult(good[:len(good)-1])),
-		"result left over":  second(DecodeResult(append(good, 0))),
-		"result kind":       second(DecodeResult(append([]byte{99}, good[1:]...))),
-		"strings count":     second(DecodeInstantiate(binary.LittleEndian.AppendUint32(append(binary.LittleEndian.AppendUint32(nil, 1), 0), 1<<30))),
-		"string length":     second(DecodeInstantiate(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(append(binary.LittleEndian.AppendUint32(nil, 1), 0), 1), 1<<31))),
-		"instantiate flags": second(DecodeInstantiate(Instantiate{Flags: FlagSuspendable}.Encode())),
-		"compile flags":     second(DecodeLoad(TCompile, Load{Flags: 0x80}.Encode())),
-		"resume flags":      second(DecodeLoad(TResume, Load{Flags: FlagSuspendable}.Encode())),
-		"credit stream":     third(DecodeCredit(EncodeCredit(3, 1))),
-		"credit zero":       third(DecodeCredit(EncodeCredit(1, 0))),
-		"credit over":       third(DecodeCredit(EncodeCredit(1, Window+1))),
-		"output stream":     third(DecodeOutput([]byte{0, 'x'})),
-		"output empty":      third(DecodeOutput([]byte{1})),
-		"output over":       third(DecodeOutput(append([]byte{1}, make([]byte, Window+1)...))),
-		"empty has payload": Empty(Frame{Type: Kill, Payload: []byte{1}}),
+		"result truncated":      second(DecodeResult(good[:len(good)-1])),
+		"result left over":      second(DecodeResult(append(good, 0))),
+		"result kind":           second(DecodeResult(append([]byte{99}, good[1:]...))),
+		"strings count":         second(DecodeInstantiate(binary.LittleEndian.AppendUint32(append(binary.LittleEndian.AppendUint32(nil, 1), 0), 1<<30))),
+		"string length":         second(DecodeInstantiate(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(append(binary.LittleEndian.AppendUint32(nil, 1), 0), 1), 1<<31))),
+		"instantiate flags":     second(DecodeInstantiate(Instantiate{Flags: FlagSuspendable}.Encode())),
+		"compile flags":         second(DecodeLoad(TCompile, Load{Flags: 0x80}.Encode())),
+		"resume flags":          second(DecodeLoad(TResume, Load{Flags: FlagSuspendable}.Encode())),
+		"credit stream":         third(DecodeCredit(EncodeCredit(3, 1))),
+		"credit zero":           third(DecodeCredit(EncodeCredit(1, 0))),
+		"credit over":           third(DecodeCredit(EncodeCredit(1, Window+1))),
+		"output stream":         third(DecodeOutput([]byte{0, 'x'})),
+		"output empty":          third(DecodeOutput([]byte{1})),
+		"output over":           third(DecodeOutput(append([]byte{1}, make([]byte, Window+1)...))),
+		"empty has payload":     Empty(Frame{Type: Kill, Payload: []byte{1}}),
+		"compile memory flag":   second(DecodeLoad(TCompile, Load{Flags: FlagMemoryGrown}.Encode())),
+		"memory grown short":    second(DecodeMemoryGrown(EncodeU32(PageSize))),
+		"memory grown long":     second(DecodeMemoryGrown(append(EncodeU64(PageSize), 0))),
+		"memory grown empty":    second(DecodeMemoryGrown(nil)),
+		"memory grown partial":  second(DecodeMemoryGrown(EncodeU64(PageSize + 1))),
+		"memory grown odd":      second(DecodeMemoryGrown(EncodeU64(1))),
+		"memory grown over max": second(DecodeMemoryGrown(EncodeU64(MaxMemory + PageSize))),
+		"memory grown huge":     second(DecodeMemoryGrown(EncodeU64(1<<64 - PageSize))),
 	} {
 		if !errors.Is(check, ErrProtocol) {
 			t.Errorf("%s: %v, want a protocol error", name, check)
@@ -85,6 +93,25 @@ func TestBadFrames(t *testing.T) {
 	}
 	if err := NewWriter(io.Discard).Write(Chunk, 1, make([]byte, MaxFrame)); err == nil {
 		t.Error("writing a frame over MaxFrame succeeded")
+	}
+}
+
+// TestMemoryGrownPayload checks what MemoryGrown and its flag accept:
+// any whole number of pages up to wasm32's 4 GiB, the flag on a new
+// instance (Instantiate, Resume) only.
+func TestMemoryGrownPayload(t *testing.T) {
+	for _, size := range []uint64{0, PageSize, 1000 * PageSize, MaxMemory} {
+		if got, err := DecodeMemoryGrown(EncodeU64(size)); err != nil || got != size {
+			t.Errorf("memory grown %d: %d, %v", size, got, err)
+		}
+	}
+	in := Instantiate{Module: 1, Flags: FlagStdinDeadlines | FlagMemoryGrown}
+	if got, err := DecodeInstantiate(in.Encode()); err != nil || !reflect.DeepEqual(got, Instantiate{Module: 1, Flags: in.Flags, Args: []string{}, Env: []string{}}) {
+		t.Errorf("instantiate with FlagMemoryGrown: %+v, %v", got, err)
+	}
+	l := Load{Blob: 1, Flags: FlagInterruptible | FlagStdinDeadlines | FlagMemoryGrown}
+	if got, err := DecodeLoad(TResume, l.Encode()); err != nil || got != l {
+		t.Errorf("resume with FlagMemoryGrown: %+v, %v", got, err)
 	}
 }
 
@@ -108,5 +135,8 @@ func FuzzDecode(f *testing.F) {
 		DecodeLoad(TResume, p)
 		DecodeCredit(p)
 		DecodeOutput(p)
+		if size, err := DecodeMemoryGrown(p); err == nil && !bytes.Equal(EncodeU64(size), p) {
+			t.Errorf("memory grown %d does not encode back to its payload", size)
+		}
 	})
 }
