@@ -154,6 +154,7 @@ type suspendResults struct {
 	transforms []transformResult
 	mems       []*memResult
 	cli        []*cliResult
+	sandboxed  *sandboxedResult
 	loadBefore string
 	loadAfter  string
 }
@@ -246,6 +247,10 @@ func suspendBenchmarks(tmp, cpuWasm, mediumWasm, bigWasm string, n, size int) (*
 	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0") // the sandbox wants a static binary
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building gate: %v\n%s", err, out)
+	}
+	progress("suspend: suspend and resume with 64 MiB in use, sandboxed executor")
+	if res.sandboxed, err = sandboxedBenchmark(tmp, gate, memWasm, 64, max(n, 7)+1); err != nil {
+		return nil, fmt.Errorf("sandboxed: %w", err)
 	}
 	if res.cli, err = cliBenchmark(tmp, gate, memWasm, 64, max(n, 7)); err != nil {
 		return nil, err
@@ -582,6 +587,15 @@ func reportSuspend(r *suspendResults, n int) string {
 			span(m.cold), formatDuration(m.prepare))
 	}
 	fmt.Fprintf(&w, "\n(targets at 64 MiB: suspend and resume each at most 50 ms.)\n")
+
+	fmt.Fprintf(&w, "\n#### The same in the sandboxed executor\n\n")
+	sb := r.sandboxed
+	fmt.Fprintf(&w, "`mem.c %d` in one sandboxed executor started from the gate binary (`executor.New`), as `gate run --snapshot` and a server run it; "+
+		"suspend: from `Instance.Suspend` to `WriteSnapshot` (the executor streams the snapshot over its socket) into a `snapfile.File` reserved through `MemoryGrown`, and to it synced and renamed; "+
+		"resume: `os.ReadFile`, `Executor.Resume` (the snapshot sent to the executor, which keeps the compiled resume module after the first resume) and `Run` to the first output. p50 (min–max) over %d runs (resume: the first, cold, apart).\n\n", sb.mib, len(sb.suspend))
+	fmt.Fprintf(&w, "| In use | Snapshot | Suspend p50, to page cache | to disk (fsync) p50 | Resume p50, warm | read, Executor.Resume (p50) | First resume (compiles) |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&w, "| %d MiB | %s | %s | %s | %s | %s, %s | %s |\n", sb.mib, formatBytes(sb.snapSize), span(sb.suspend), span(sb.durable), span(sb.resume),
+		formatDuration(median(sb.readFile)), formatDuration(median(sb.resumed)), formatDuration(sb.firstResume))
 
 	fmt.Fprintf(&w, "\n#### gate run --snapshot and gate resume, 64 MiB, end to end\n\n")
 	fmt.Fprintf(&w, "The gate binary (`CGO_ENABLED=0`) runs `mem.c 64` with `--snapshot` and a `--cache-dir`; after its first line of output "+

@@ -1,8 +1,10 @@
 package snapfile_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"unsafe"
 
@@ -55,4 +57,38 @@ func TestReservedPagesCached(t *testing.T) {
 		sleepBriefly()
 	}
 	t.Fatalf("%d of the %d reserved pages are in the page cache", resident, pages)
+}
+
+// TestOSFile writes the snapshot through the file's descriptor, as the
+// sandboxed executor does through a copy of it: Commit cuts the file
+// where the writes ended, though more was reserved.
+func TestOSFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.snapshot")
+	f, err := snapfile.Create(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Reserve(8 << 20)
+	waitSize(t, f.Name(), 8<<20)
+	data := randomBytes(3<<20 + 5)
+	dup, err := syscall.Dup(int(f.OSFile().Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := os.NewFile(uintptr(dup), "copy")
+	if _, err := other.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("the file holds %d bytes, not the %d written", len(got), len(data))
+	}
 }

@@ -45,7 +45,6 @@ type File struct {
 	stopped chan struct{} // closed when the reserver has returned
 
 	stopOnce sync.Once
-	written  int64
 	err      error // of the first failed write
 	done     bool  // committed or discarded
 }
@@ -144,25 +143,40 @@ func (f *File) Write(p []byte) (int, error) {
 		return 0, f.err
 	}
 	n, err := f.tmp.Write(p)
-	f.written += int64(n)
 	if err != nil {
 		f.err = fmt.Errorf("writing the snapshot file: %w", err)
 	}
 	return n, f.err
 }
 
+// OSFile stops the reservation and returns the temporary file, for a
+// writer that needs a descriptor (the sandboxed executor writes into a
+// copy of it): what is written from its offset, 0 until written to, is
+// the snapshot, and Commit cuts the file at its offset then. The caller
+// must not close it.
+func (f *File) OSFile() *os.File {
+	f.stopReserving()
+	return f.tmp
+}
+
 // Commit makes what was written the snapshot at the path given to
-// Create: it cuts off reserved pages beyond it, syncs the file to disk
-// and renames it. A file that exists at the path is a whole snapshot.
-// After a failure the temporary file is removed.
+// Create: it cuts off reserved pages beyond the file's offset, syncs the
+// file to disk and renames it. A file that exists at the path is a whole
+// snapshot. After a failure the temporary file is removed.
 func (f *File) Commit() error {
 	if f.done {
 		return errors.New("snapshot file: Commit after Commit or Discard")
 	}
 	f.stopReserving()
 	err := f.err
+	var size int64
 	if err == nil {
-		err = f.tmp.Truncate(f.written)
+		// The reserver reads and allocates at offsets of its own: the
+		// offset is where the writes ended.
+		size, err = f.tmp.Seek(0, io.SeekCurrent)
+	}
+	if err == nil {
+		err = f.tmp.Truncate(size)
 	}
 	if err == nil {
 		err = f.tmp.Sync()

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"time"
+
+	"github.com/gate-wasm/gate/executor"
+	"github.com/gate-wasm/gate/internal/snapfile"
+	"github.com/gate-wasm/gate/runtime"
+)
+
+// sandboxedResult is the suspend and resume of the mem program in the
+// sandboxed executor.
+type sandboxedResult struct {
+	mib               int
+	snapSize          int64
+	suspend, durable  []time.Duration
+	resume            []time.Duration // warm: the executor has compiled the resume module
+	firstResume       time.Duration   // cold: the executor compiles it
+	readFile, resumed []time.Duration // parts of resume: os.ReadFile, Executor.Resume
+}
+
+// sandboxedBenchmark is memBenchmark through one sandboxed executor
+// started from the gate binary, as gate run --snapshot and a server do:
+// each run suspends mem.c mib into a snapfile.File reserved through
+// MemoryGrown, then resumes the snapshot in the same executor (which
+// keeps the compiled resume module after the first) to the program's
+// first output.
+func sandboxedBenchmark(tmp, gate, memWasm string, mib, runs int) (*sandboxedResult, error) {
+	ctx := context.Background()
+	binary, err := os.ReadFile(memWasm)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := executor.New(ctx, executor.Config{Path: gate})
+	if err != nil {
+		return nil, err
+	}
+	defer ex.Close()
+	m, err := ex.Compile(ctx, binary, executor.CompileOptions{Suspendable: true})
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	r := &sandboxedResult{mib: mib}
+	file := filepath.Join(tmp, fmt.Sprintf("sandboxed-%d.snapshot", mib))
+	args := []string{"mem", strconv.Itoa(mib), "1000000"}
+	for i := range runs {
+		sf, err := snapfile.Create(file, nil)
+		if err != nil {
+			return nil, err
+		}
+		headroom := int64(len(binary)) * 3 / 2
+		w := newTickWriter()
+		inst, err := ex.Instantiate(ctx, m, runtime.Options{Args: args, Stdout: w, MemoryGrown: func(size uint64) { sf.Reserve(int64(size) + headroom) }})
+		if err != nil {
+			sf.Discard()
+			return nil, err
+		}
+		d, err := suspendWhenTicked(ctx, inst, w, time.Duration(5+7*i%20)*time.Millisecond)
+		if err != nil {
+			sf.Discard()
+			return nil, err
+		}
+		n, err := inst.WriteSnapshot(sf)
+		if err != nil {
+			sf.Discard()
+			return nil, err
+		}
+		t2 := time.Now()
+		if err := sf.Commit(); err != nil {
+			return nil, err
+		}
+		t3 := time.Now()
+		inst.Close(ctx)
+		r.snapSize = n
+		r.suspend, r.durable = append(r.suspend, t2.Sub(d)), append(r.durable, t3.Sub(d))
+
+		goruntime.GC()
+		w = newTickWriter()
+		t0 := time.Now()
+		snap, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		t1 := time.Now()
+		inst, err = ex.Resume(ctx, snap, 0, false, runtime.Options{Stdout: w})
+		if err != nil {
+			return nil, err
+		}
+		t2 = time.Now()
+		if _, err := suspendWhenTicked(ctx, inst, w, 0); err != nil {
+			return nil, err
+		}
+		total := w.firstWrite().Sub(t0)
+		inst.Close(ctx)
+		if i == 0 {
+			r.firstResume = total
+			continue
+		}
+		r.resume, r.readFile, r.resumed = append(r.resume, total), append(r.readFile, t1.Sub(t0)), append(r.resumed, t2.Sub(t1))
+	}
+	return r, nil
+}
+
+// suspendWhenTicked runs inst until its first output to w, waits wait,
+// suspends it and waits for Run to return ErrSuspended. It returns when
+// it asked for the suspension.
+func suspendWhenTicked(ctx context.Context, inst *executor.Instance, w *tickWriter, wait time.Duration) (time.Time, error) {
+	done := make(chan error, 1)
+	go func() {
+		_, err := inst.Run(ctx, 0)
+		done <- err
+	}()
+	select {
+	case <-w.ticked:
+	case err := <-done:
+		return time.Time{}, fmt.Errorf("program ended before it was suspended: %v", err)
+	case <-time.After(time.Minute):
+		return time.Time{}, errors.New("no output within a minute")
+	}
+	time.Sleep(wait)
+	goruntime.GC() // the collector's work from the run should not count
+	t := time.Now()
+	inst.Suspend()
+	if err := <-done; !errors.Is(err, runtime.ErrSuspended) {
+		return time.Time{}, fmt.Errorf("run returned %v, not ErrSuspended", err)
+	}
+	return t, nil
+}
