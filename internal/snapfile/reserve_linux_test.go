@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -31,9 +33,9 @@ func TestReservedPagesCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	// The size is set by fallocate, before the reserver reads the
-	// chunk: wait for the reads, by mapping and asking until all are
-	// resident or a deadline.
+	// The size is set by fallocate, before the reserver maps the
+	// chunk: wait for the mapping, by asking until all are resident or
+	// a deadline.
 	m, err := unix.Mmap(int(r.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		t.Fatal(err)
@@ -91,4 +93,44 @@ func TestOSFile(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Fatalf("the file holds %d bytes, not the %d written", len(got), len(data))
 	}
+}
+
+// TestReservationUnmapped checks that the reservation's mappings of the
+// file go when the snapshot is written, and when the file is discarded.
+func TestReservationUnmapped(t *testing.T) {
+	for _, end := range []string{"write", "discard"} {
+		dir := t.TempDir()
+		f, err := snapfile.Create(filepath.Join(dir, "x.snapshot"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Reserve(8 << 20)
+		name := f.Name()
+		deadline := time.Now().Add(10 * time.Second)
+		for mappings(t, name) < 2 { // 4 MiB a piece
+			if time.Now().After(deadline) {
+				t.Fatalf("%s is mapped %d times after 10 s, want 2", name, mappings(t, name))
+			}
+			sleepBriefly()
+		}
+		if end == "write" {
+			f.Write([]byte("snapshot"))
+		} else {
+			f.Discard()
+		}
+		if n := mappings(t, name); n != 0 {
+			t.Errorf("after %s, %s is still mapped %d times", end, name, n)
+		}
+		f.Discard()
+	}
+}
+
+// mappings counts the mappings of the file name in this process.
+func mappings(t *testing.T, name string) int {
+	t.Helper()
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(maps), name+"\n")
 }

@@ -7,8 +7,12 @@ import (
 	"os"
 )
 
-// reservePages reserves nothing where fallocate is not known: snapshots
+// reservation reserves nothing where fallocate is not known: snapshots
 // are written into new pages.
-func reservePages(*os.File, int64, int64, []byte) error {
+type reservation struct{}
+
+func (*reservation) reserve(*os.File, int64, int64) error {
 	return errors.New("reserving pages is implemented only on Linux")
 }
+
+func (*reservation) release() {}

@@ -7,9 +7,9 @@
 // host on its first write, which made writing a 64 MiB snapshot take
 // 70–180 ms instead of 10–20 (docs/PERFORMANCE.md). A File therefore
 // reserves, while the program runs, as many pages as its snapshot will
-// need: it allocates the file's blocks (fallocate) and reads them once,
-// so that the kernel holds them in the page cache as zeros; a suspension
-// then writes over pages the kernel already has.
+// need: it allocates the file's blocks (fallocate) and maps them, so
+// that the kernel reads them into the page cache as zeros and keeps them;
+// a suspension then writes over pages the kernel already has.
 //
 // The package must not know what a snapshot is: it reserves, writes and
 // renames bytes.
@@ -81,6 +81,9 @@ func (f *File) Name() string { return f.tmp.Name() }
 // Reserve asks for size bytes of the file's pages to be reserved, if not
 // already: a snapshot expected to take size bytes. It does not wait.
 func (f *File) Reserve(size int64) {
+	// Whole pages of any size up to 64 KiB, so that every piece
+	// reserved starts at a page: it is mapped.
+	size = (size + 64<<10 - 1) &^ (64<<10 - 1)
 	for {
 		old := f.target.Load()
 		if size <= old {
@@ -96,12 +99,13 @@ func (f *File) Reserve(size int64) {
 	}
 }
 
-// reserve allocates and reads the file's blocks, a chunk at a time, up
-// to the target, until stopped.
+// reserve reserves the file's pages, a chunk at a time, up to the
+// target, until stopped; then it releases its hold on them.
 func (f *File) reserve() {
 	defer close(f.stopped)
+	var r reservation
+	defer r.release()
 	var reserved int64
-	buf := make([]byte, 256<<10)
 	for {
 		select {
 		case <-f.stop:
@@ -115,7 +119,7 @@ func (f *File) reserve() {
 			default:
 			}
 			n := min(chunk, f.target.Load()-reserved)
-			if err := reservePages(f.tmp, reserved, n, buf); err != nil {
+			if err := r.reserve(f.tmp, reserved, n); err != nil {
 				// The snapshot is still written, into new pages.
 				f.logger.Debug("reserving the snapshot file's pages stopped", "file", f.tmp.Name(), "reserved", reserved, "err", err)
 				return
