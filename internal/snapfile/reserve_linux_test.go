@@ -1,7 +1,6 @@
 package snapfile_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,16 +82,7 @@ func TestOSFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	other.Close()
-	if err := f.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatalf("the file holds %d bytes, not the %d written", len(got), len(data))
-	}
+	commitHolds(t, f, path, data)
 }
 
 // TestReservationUnmapped checks that the reservation's mappings of the

@@ -85,16 +85,7 @@ func TestCommit(t *testing.T) {
 				}
 				rest = rest[n:]
 			}
-			if err := f.Commit(); err != nil {
-				t.Fatal(err)
-			}
-			got, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, data) {
-				t.Fatalf("the file holds %d bytes, not the %d written", len(got), len(data))
-			}
+			commitHolds(t, f, path, data)
 			if names := entries(t, dir); len(names) != 1 || names[0] != "x.snapshot" {
 				t.Fatalf("directory holds %q, want only x.snapshot", names)
 			}
@@ -200,6 +191,13 @@ func TestReserveWhileWriting(t *testing.T) {
 		}
 	}
 	wg.Wait()
+	commitHolds(t, f, path, data)
+}
+
+// commitHolds commits f and fails t unless the file at path then holds
+// exactly data.
+func commitHolds(t *testing.T, f *snapfile.File, path string, data []byte) {
+	t.Helper()
 	if err := f.Commit(); err != nil {
 		t.Fatal(err)
 	}
