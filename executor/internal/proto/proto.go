@@ -172,10 +172,11 @@ func (w *Writer) Write(t Type, id uint32, parts ...[]byte) error {
 		b = append(b, p...)
 	}
 	_, err := w.w.Write(b)
-	if cap(b) <= 64<<10 {
-		// Keep small buffers; let the rare large one go.
-		w.buf = b
-	}
+	// Kept whatever its size (at most MaxFrame and its length): a
+	// snapshot or module sent in chunks would otherwise allocate a
+	// fresh MiB per frame, and fresh pages are what costs on a VM that
+	// returns free memory to its host.
+	w.buf = b
 	return err
 }
 
