@@ -215,10 +215,17 @@ type process struct {
 	log    *slog.Logger
 	cgroup *sandbox.Cgroup
 
+	// passed has a token for each descriptor the executor may hold
+	// (see sendFD).
+	passed chan struct{}
+
 	mu        sync.Mutex
 	pending   map[uint32]chan reply // Compiled and Instantiated
 	instances map[uint32]*Instance
-	failure   error // why it died, once dead is closed
+	// holding are the ids of frames that passed a descriptor not yet
+	// answered (Instantiated, SnapshotDone): the executor may hold it.
+	holding map[uint32]bool
+	failure error // why it died, once dead is closed
 	// tail is the last lines the executor wrote on fd 2, and first its
 	// first line that says why it ends (a panic, a fatal error, the
 	// sandbox's failure), which a long traceback would push out.
@@ -268,6 +275,8 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, spawn chan<- spawn
 		log:       log.With("executor", cmd.Process.Pid),
 		pending:   make(map[uint32]chan reply),
 		instances: make(map[uint32]*Instance),
+		holding:   make(map[uint32]bool),
+		passed:    make(chan struct{}, maxPassed),
 		dead:      make(chan struct{}),
 	}
 	limits := sandbox.CgroupLimits{Memory: cfg.Memory, Pids: maxThreads, CPU: cfg.CPU}
@@ -448,6 +457,12 @@ func (p *process) stop(why error) {
 // dispatch handles one frame from the executor, which is not trusted:
 // anything unexpected is a protocol error, and the executor is killed.
 func (p *process) dispatch(f proto.Frame) error {
+	if f.Type == proto.Instantiated || f.Type == proto.SnapshotDone {
+		// The answer to a frame that may have passed a descriptor,
+		// which the executor closes before answering. Even for an
+		// instance being closed, whose frames are dropped.
+		p.released(f.ID)
+	}
 	switch f.Type {
 	case proto.Compiled, proto.Instantiated:
 		r, err := proto.DecodeResult(f.Payload)
@@ -479,8 +494,9 @@ type reply struct {
 	crash error
 }
 
-// request sends a request and waits for its reply.
-func (p *process) request(ctx context.Context, t proto.Type, id uint32, payload []byte) (proto.Result, error) {
+// request sends a request, with file's descriptor if file is not nil,
+// and waits for its reply.
+func (p *process) request(ctx context.Context, t proto.Type, id uint32, payload []byte, file *os.File) (proto.Result, error) {
 	c := make(chan reply, 1)
 	p.mu.Lock()
 	if p.pending == nil {
@@ -489,7 +505,19 @@ func (p *process) request(ctx context.Context, t proto.Type, id uint32, payload 
 	}
 	p.pending[id] = c
 	p.mu.Unlock()
-	if err := p.w.Write(t, id, payload); err != nil {
+	if file != nil {
+		if err := p.sendFD(ctx, t, id, file, payload); err != nil {
+			// Not sent (or the executor is lost): nothing will
+			// answer, nor come for the instance the request makes.
+			p.mu.Lock()
+			if p.pending != nil {
+				delete(p.pending, id)
+				delete(p.instances, id)
+			}
+			p.mu.Unlock()
+			return proto.Result{}, err
+		}
+	} else if err := p.w.Write(t, id, payload); err != nil {
 		return proto.Result{}, p.lost(err)
 	}
 	select {
@@ -497,6 +525,56 @@ func (p *process) request(ctx context.Context, t proto.Type, id uint32, payload 
 		return r.r, r.crash
 	case <-ctx.Done():
 		return proto.Result{}, context.Cause(ctx)
+	}
+}
+
+// maxPassed bounds the descriptors passed to the executor and not yet
+// answered (it closes each before it answers): more than its
+// RLIMIT_NOFILE leaves room for, and the kernel would drop the next
+// (MSG_CTRUNC), which the executor takes as a protocol error.
+const maxPassed = 8
+
+// sendFD sends frame t for id with file's descriptor, once the executor
+// holds fewer than maxPassed. Its answer, Instantiated or SnapshotDone,
+// releases the descriptor's place (released). An error of the file or
+// of ctx leaves the executor as it was; a failed write means it is
+// lost.
+func (p *process) sendFD(ctx context.Context, t proto.Type, id uint32, file *os.File, payload []byte) error {
+	select {
+	case p.passed <- struct{}{}:
+	case <-p.dead:
+		return &CrashError{Reason: p.failure.Error()}
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	p.mu.Lock()
+	p.holding[id] = true
+	p.mu.Unlock()
+	rc, err := file.SyscallConn()
+	var werr error
+	if err == nil {
+		// Control keeps file open while its descriptor is passed.
+		err = rc.Control(func(fd uintptr) { werr = p.w.WriteFD(t, id, int(fd), payload) })
+	}
+	if err != nil {
+		p.released(id)
+		return fmt.Errorf("passing %s to the executor: %w", file.Name(), err)
+	}
+	if werr != nil {
+		return p.lost(werr)
+	}
+	return nil
+}
+
+// released gives back the place of a descriptor passed with frame id,
+// which the executor has answered.
+func (p *process) released(id uint32) {
+	p.mu.Lock()
+	held := p.holding[id]
+	delete(p.holding, id)
+	p.mu.Unlock()
+	if held {
+		<-p.passed
 	}
 }
 

@@ -254,31 +254,7 @@ func TestOutsideView(t *testing.T) {
 		}
 	})
 
-	t.Run("descriptors", func(t *testing.T) {
-		dir := fmt.Sprintf("/proc/%d/fd", pid)
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := map[string]string{"0": "/dev/null", "1": "/dev/null", "2": "pipe:", "3": "socket:"}
-		for _, e := range entries {
-			target, _ := os.Readlink(filepath.Join(dir, e.Name()))
-			if prefix, ok := want[e.Name()]; ok {
-				if !strings.HasPrefix(target, prefix) {
-					t.Errorf("fd %s is %s, want %s", e.Name(), target, prefix)
-				}
-				delete(want, e.Name())
-				continue
-			}
-			// The Go runtime's poller is all else it may hold.
-			if target != "anon_inode:[eventpoll]" && target != "anon_inode:[eventfd]" {
-				t.Errorf("fd %s is %s: the executor should hold nothing else", e.Name(), target)
-			}
-		}
-		if len(want) != 0 {
-			t.Errorf("missing descriptors: %v", want)
-		}
-	})
+	t.Run("descriptors", func(t *testing.T) { checkDescriptors(t, pid) })
 
 	t.Run("rlimits", func(t *testing.T) {
 		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
@@ -288,7 +264,7 @@ func TestOutsideView(t *testing.T) {
 		limits := executor.DefaultLimits()
 		for name, want := range map[string]uint64{
 			"Max core file size": 0,
-			"Max file size":      0,
+			"Max file size":      limits.FileSize,
 			"Max open files":     limits.Files,
 			"Max processes":      limits.Threads,
 			"Max address space":  limits.AddressSpace,
@@ -350,6 +326,36 @@ func TestOutsideView(t *testing.T) {
 			t.Errorf("found %d of the memory and pids limits in its cgroup, want 2", found)
 		}
 	})
+}
+
+// checkDescriptors checks, from /proc/PID/fd, that executor pid holds
+// its four descriptors, the Go runtime's poller and nothing else: none
+// that its parent passed it.
+func checkDescriptors(t *testing.T, pid int) {
+	t.Helper()
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"0": "/dev/null", "1": "/dev/null", "2": "pipe:", "3": "socket:"}
+	for _, e := range entries {
+		target, _ := os.Readlink(filepath.Join(dir, e.Name()))
+		if prefix, ok := want[e.Name()]; ok {
+			if !strings.HasPrefix(target, prefix) {
+				t.Errorf("fd %s is %s, want %s", e.Name(), target, prefix)
+			}
+			delete(want, e.Name())
+			continue
+		}
+		// The Go runtime's poller is all else it may hold.
+		if target != "anon_inode:[eventpoll]" && target != "anon_inode:[eventfd]" {
+			t.Errorf("fd %s is %s: the executor should hold nothing else", e.Name(), target)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("missing descriptors: %v", want)
+	}
 }
 
 // limitOf finds the soft and hard values of a line of /proc/PID/limits.

@@ -4,9 +4,13 @@ package executor
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gate-wasm/gate/executor/internal/proto"
 )
@@ -58,3 +62,37 @@ func (e *Executor) attack(ctx context.Context, what string) (*process, error) {
 
 // ID is the instance's id, which the frames about it carry.
 func (i *Instance) ID() uint32 { return i.id }
+
+// SendFrame writes a frame of type t for id with payload to the current
+// executor process, passing the descriptors of files with it
+// (SCM_RIGHTS) if any, past the checks of proto.Writer, as a faulty
+// parent could; it then waits for the process to die and returns the
+// reason its instances get. Nothing else may write to the executor
+// meanwhile.
+func (e *Executor) SendFrame(ctx context.Context, t proto.Type, id uint32, payload []byte, files ...*os.File) error {
+	p, err := e.process(ctx)
+	if err != nil {
+		return err
+	}
+	b := binary.LittleEndian.AppendUint32(nil, uint32(5+len(payload)))
+	b = append(b, byte(t))
+	b = binary.LittleEndian.AppendUint32(b, id)
+	b = append(b, payload...)
+	var fds []int
+	for _, f := range files {
+		fds = append(fds, int(f.Fd()))
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	if err := unix.Sendmsg(p.fd, b, oob, nil, unix.MSG_NOSIGNAL); err != nil {
+		return err
+	}
+	select {
+	case <-p.dead:
+		return p.failure
+	case <-time.After(10 * time.Second):
+		return errors.New("the executor did not die within 10 s")
+	}
+}

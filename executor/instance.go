@@ -77,7 +77,7 @@ func (m *Module) loaded(ctx context.Context) (*process, uint32, error) {
 	if err := p.sendBlob(id, m.binary); err != nil {
 		return nil, 0, err
 	}
-	r, err := p.request(ctx, proto.TCompile, id, proto.Load{Blob: id, Flags: m.opts.flags(), MemoryLimit: m.opts.MemoryLimit}.Encode())
+	r, err := p.request(ctx, proto.TCompile, id, proto.Load{Blob: id, Flags: m.opts.flags(), MemoryLimit: m.opts.MemoryLimit}.Encode(), nil)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -149,14 +149,17 @@ type Instance struct {
 	result  *proto.Result
 	done    chan struct{} // closed when the run has ended (result or crash)
 	crash   error
-	// While WriteSnapshot waits for a snapshot (snapping), snapQ holds
-	// its chunks received and not yet written out, snapGot counts its
-	// bytes received, snapDone is how it ended, and snapWake tells
-	// WriteSnapshot that one of them changed.
+	// While WriteSnapshot or WriteSnapshotTo (snapFile) waits for a
+	// snapshot (snapping), snapQ holds its chunks received and not yet
+	// written out, snapGot counts its bytes received, snapDone is how
+	// it ended and snapSize how many bytes the executor sent or wrote,
+	// and snapWake tells the waiter that one of them changed.
 	snapping bool
+	snapFile bool
 	snapQ    [][]byte
 	snapGot  int
 	snapDone *proto.Result
+	snapSize uint64
 	snapWake chan struct{}
 }
 
@@ -171,7 +174,7 @@ func (e *Executor) Instantiate(ctx context.Context, m *Module, opts Options) (*I
 	if len(payload) > proto.MaxFrame-64 {
 		return nil, fmt.Errorf("arguments and environment of %d bytes: more than %d", len(payload), proto.MaxFrame-64)
 	}
-	return inst.create(ctx, proto.TInstantiate, payload)
+	return inst.create(ctx, proto.TInstantiate, payload, nil)
 }
 
 // Resume creates an instance from a snapshot in the executor, as
@@ -190,7 +193,54 @@ func (e *Executor) Resume(ctx context.Context, snapshot []byte, memoryLimit uint
 	if interruptible {
 		flags |= proto.FlagInterruptible
 	}
-	return inst.create(ctx, proto.TResume, proto.Load{Blob: inst.id, Flags: flags, MemoryLimit: memoryLimit}.Encode())
+	return inst.create(ctx, proto.TResume, proto.Load{Blob: inst.id, Flags: flags, MemoryLimit: memoryLimit}.Encode(), nil)
+}
+
+// ResumeFile is Resume of the snapshot in f, from its offset to its end,
+// which the executor reads itself: f's descriptor is passed to it (it
+// shares f's open file description, and so its offset, which ends at
+// f's end) and it reads the snapshot into one buffer of its size, then
+// closes it. The snapshot does not cross the socket, nor is it held in
+// this process. f must be a regular file, and should be open for
+// reading only: the executor can do with it what f allows. Errors are
+// Resume's (a damaged or truncated snapshot is a *runtime.ModuleError;
+// a file that ends before the size it had when ResumeFile was called,
+// an error that says so).
+func (e *Executor) ResumeFile(ctx context.Context, f *os.File, memoryLimit uint64, interruptible bool, opts Options) (*Instance, error) {
+	size, err := remaining(f)
+	if err != nil {
+		return nil, err
+	}
+	if size > maxBlob {
+		return nil, fmt.Errorf("snapshot %s of %d bytes: more than %d", f.Name(), size, int64(maxBlob))
+	}
+	p, err := e.process(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o := CompileOptions{MemoryLimit: memoryLimit}
+	inst := e.newInstance(p, opts, o.memory(), int(o.memory())+4*int(size)+64<<20)
+	flags := inst.flags()
+	if interruptible {
+		flags |= proto.FlagInterruptible
+	}
+	return inst.create(ctx, proto.TResumeFile, proto.ResumeFile{Flags: flags, MemoryLimit: memoryLimit, Size: uint64(size)}.Encode(), f)
+}
+
+// remaining returns how many bytes regular file f holds from its offset.
+func remaining(f *os.File) (int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("snapshot %s is not a regular file (%v)", f.Name(), st.Mode().Type())
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, fmt.Errorf("snapshot %s: %w", f.Name(), err)
+	}
+	return max(st.Size()-off, 0), nil
 }
 
 func (o CompileOptions) memory() uint64 {
@@ -220,8 +270,9 @@ func (i *Instance) flags() uint8 {
 	return f
 }
 
-// create registers the instance and asks the executor to create it.
-func (i *Instance) create(ctx context.Context, t proto.Type, payload []byte) (*Instance, error) {
+// create registers the instance and asks the executor to create it,
+// passing file's descriptor if file is not nil.
+func (i *Instance) create(ctx context.Context, t proto.Type, payload []byte, file *os.File) (*Instance, error) {
 	p := i.proc
 	p.mu.Lock()
 	if p.instances == nil {
@@ -230,9 +281,9 @@ func (i *Instance) create(ctx context.Context, t proto.Type, payload []byte) (*I
 	}
 	p.instances[i.id] = i
 	p.mu.Unlock()
-	r, err := p.request(ctx, t, i.id, payload)
+	r, err := p.request(ctx, t, i.id, payload, file)
 	if err != nil {
-		return nil, err // the executor died, or ctx is done
+		return nil, err // the executor died, ctx is done, or file could not be passed
 	}
 	if _, err := errorOf(r); err != nil {
 		// The executor keeps it until closed: a read of its input
@@ -322,7 +373,7 @@ func (i *Instance) dispatch(f proto.Frame) error {
 			i.proc.stop(errors.New("replaced: a killed program did not stop and would hold up its garbage collector"))
 		}
 	case proto.Chunk:
-		if !i.snapping || i.snapDone != nil || i.snapGot+len(f.Payload) > i.maxSnapshot {
+		if !i.snapping || i.snapFile || i.snapDone != nil || i.snapGot+len(f.Payload) > i.maxSnapshot {
 			return fmt.Errorf("%w: snapshot data not asked for, or more than %d bytes", proto.ErrProtocol, i.maxSnapshot)
 		}
 		// Handed to WriteSnapshot, which writes it out: the reading
@@ -331,14 +382,20 @@ func (i *Instance) dispatch(f proto.Frame) error {
 		i.snapQ = append(i.snapQ, f.Payload)
 		i.wakeSnapshot()
 	case proto.SnapshotDone:
-		r, err := proto.DecodeResult(f.Payload)
+		end, err := proto.DecodeSnapshotEnd(f.Payload)
 		if err != nil {
 			return err
 		}
 		if !i.snapping || i.snapDone != nil {
 			return fmt.Errorf("%w: snapshot not asked for", proto.ErrProtocol)
 		}
-		i.snapDone = &r
+		if i.snapFile && end.Size > uint64(i.maxSnapshot) {
+			return fmt.Errorf("%w: a snapshot of %d bytes written, more than %d", proto.ErrProtocol, end.Size, i.maxSnapshot)
+		}
+		if !i.snapFile && end.Size != uint64(i.snapGot) {
+			return fmt.Errorf("%w: a snapshot of %d bytes sent, but %d received", proto.ErrProtocol, end.Size, i.snapGot)
+		}
+		i.snapDone, i.snapSize = &end.Result, end.Size
 		i.wakeSnapshot()
 	default:
 		return fmt.Errorf("%w: frame of type %d for an instance", proto.ErrProtocol, f.Type)
@@ -578,24 +635,11 @@ func (i *Instance) Kill() {
 // was given is not a snapshot unless the error is nil; an error of w is
 // returned, wrapped, once the executor has sent the rest.
 func (i *Instance) WriteSnapshot(w io.Writer) (int64, error) {
-	i.mu.Lock()
-	if i.result == nil || i.result.Kind != proto.Suspended {
-		i.mu.Unlock()
-		return 0, errors.New("snapshot of an instance that has not been suspended")
+	wake, err := i.startSnapshot(false)
+	if err != nil {
+		return 0, err
 	}
-	if i.snapping {
-		i.mu.Unlock()
-		return 0, errors.New("snapshot of an instance whose snapshot is being written")
-	}
-	i.snapping, i.snapQ, i.snapGot, i.snapDone = true, nil, 0, nil
-	i.snapWake = make(chan struct{}, 1)
-	wake := i.snapWake
-	i.mu.Unlock()
-	defer func() {
-		i.mu.Lock()
-		i.snapping, i.snapQ, i.snapDone = false, nil, nil
-		i.mu.Unlock()
-	}()
+	defer i.endSnapshot()
 	if err := i.proc.w.Write(proto.Snapshot, i.id); err != nil {
 		return 0, i.proc.lost(err)
 	}
@@ -629,6 +673,64 @@ func (i *Instance) WriteSnapshot(w io.Writer) (int64, error) {
 			<-wake
 		}
 	}
+}
+
+// WriteSnapshotTo writes the snapshot of a suspended instance into f,
+// from its offset, as WriteSnapshot does, and returns its size. The
+// executor writes it itself: f's descriptor is passed to it (it shares
+// f's open file description, and so its offset, which advances past
+// the snapshot), it writes the snapshot there straight from the
+// instance's memory with write(2), and closes it before it answers. The
+// snapshot does not cross the socket, nor is it held in this process.
+// f must be open for writing, and blocking (a regular file is); the
+// executor cannot write past 8 GiB into a file (its RLIMIT_FSIZE).
+// What was written from the offset is not a snapshot unless the error
+// is nil. If the instance is closed meanwhile, WriteSnapshotTo returns
+// at once, and the executor may write into f until it has finished.
+func (i *Instance) WriteSnapshotTo(f *os.File) (int64, error) {
+	wake, err := i.startSnapshot(true)
+	if err != nil {
+		return 0, err
+	}
+	defer i.endSnapshot()
+	if err := i.proc.sendFD(context.Background(), proto.SnapshotFile, i.id, f, nil); err != nil {
+		return 0, err
+	}
+	for {
+		i.mu.Lock()
+		done, size := i.snapDone, i.snapSize
+		i.mu.Unlock()
+		if done != nil {
+			if done.Kind != proto.OK {
+				return int64(size), fmt.Errorf("snapshot: %s", done.Reason)
+			}
+			return int64(size), nil
+		}
+		<-wake
+	}
+}
+
+// startSnapshot checks that a snapshot can be taken and records that
+// one is being taken, into a file or not; it returns the channel that
+// wakes its waiter.
+func (i *Instance) startSnapshot(file bool) (chan struct{}, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.result == nil || i.result.Kind != proto.Suspended {
+		return nil, errors.New("snapshot of an instance that has not been suspended")
+	}
+	if i.snapping {
+		return nil, errors.New("snapshot of an instance whose snapshot is being written")
+	}
+	i.snapping, i.snapFile, i.snapQ, i.snapGot, i.snapDone, i.snapSize = true, file, nil, 0, nil, 0
+	i.snapWake = make(chan struct{}, 1)
+	return i.snapWake, nil
+}
+
+func (i *Instance) endSnapshot() {
+	i.mu.Lock()
+	i.snapping, i.snapQ, i.snapDone = false, nil, nil
+	i.mu.Unlock()
 }
 
 // wakeSnapshot tells WriteSnapshot that a chunk or the end came. i.mu

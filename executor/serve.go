@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gate-wasm/gate/executor/internal/attack"
 	"github.com/gate-wasm/gate/executor/internal/proto"
 	"github.com/gate-wasm/gate/executor/internal/sandbox"
@@ -42,9 +44,10 @@ func Serve(ctx context.Context, limits Limits) int {
 			return a
 		},
 	}))
-	// A blocking socket: reads and writes are plain system calls, not
-	// the poller's. Made before the sandbox: NewFile asks fcntl for the
-	// descriptor's flags.
+	// A blocking socket: writes are plain system calls, not the
+	// poller's. Made before the sandbox: NewFile asks fcntl for the
+	// descriptor's flags. Reads are recvmsg, by NewSocketReader, so
+	// that the descriptors the parent passes are received.
 	conn := os.NewFile(sandbox.ControlFD, "control")
 	if err := sandbox.Enter(limits); err != nil {
 		fmt.Fprintf(os.Stderr, "sandbox: %v\n", err)
@@ -62,7 +65,7 @@ func Serve(ctx context.Context, limits Limits) int {
 		log.Error("greeting the parent", "err", err)
 		return 1
 	}
-	err := s.serve(proto.NewReader(conn))
+	err := s.serve(proto.NewSocketReader(sandbox.ControlFD))
 	if errors.Is(err, io.EOF) {
 		return 0 // the parent closed the socket: nothing left to do
 	}
@@ -195,21 +198,9 @@ func (s *server) handle(f proto.Frame) error {
 		}
 		snap := s.blobs[r.Blob]
 		delete(s.blobs, r.Blob)
-		inst, err := s.newInstance(f.ID, r.Flags)
-		if err != nil {
-			return err
-		}
-		rt, err := s.runtime(r.Flags&proto.FlagInterruptible != 0)
-		if err != nil {
-			// Kept until the parent closes it, as any instance that
-			// could not be made.
-			inst.state = ended
-			inst.close()
-			return s.w.Write(proto.Instantiated, f.ID, failed(err).Encode())
-		}
-		go s.instantiate(inst, func(opts runtime.Options) (*runtime.Instance, error) {
-			return rt.Resume(s.ctx, snap, r.MemoryLimit, opts)
-		})
+		return s.resume(f.ID, r.Flags, r.MemoryLimit, func() ([]byte, error) { return snap, nil }, func() {})
+	case proto.TResumeFile:
+		return s.resumeFile(f)
 	case proto.Run:
 		timeout, err := proto.DecodeU64(f.Payload, "run")
 		if err != nil {
@@ -261,11 +252,16 @@ func (s *server) handle(f proto.Frame) error {
 		}
 		inst.inst.Suspend()
 	case proto.Snapshot:
+		if err := proto.Empty(f); err != nil {
+			return err
+		}
 		inst, err := s.instance(f.ID, ended)
 		if err != nil {
 			return err
 		}
 		go s.snapshot(inst)
+	case proto.SnapshotFile:
+		return s.snapshotFile(f)
 	case proto.Kill:
 		inst, err := s.instance(f.ID, -1)
 		if err != nil {
@@ -312,6 +308,84 @@ func (s *server) handle(f proto.Frame) error {
 		return fmt.Errorf("%w: unknown frame type %d", proto.ErrProtocol, f.Type)
 	}
 	return nil
+}
+
+// resume registers instance id and has it made, on a goroutine of its
+// own, from the snapshot that load returns; if load is not to be called
+// (the frame is refused, or the runtime cannot be made, which is
+// answered), unused is, before any answer. s.mu is held.
+func (s *server) resume(id uint32, flags uint8, memoryLimit uint64, load func() ([]byte, error), unused func()) error {
+	inst, err := s.newInstance(id, flags)
+	if err != nil {
+		unused()
+		return err
+	}
+	rt, err := s.runtime(flags&proto.FlagInterruptible != 0)
+	if err != nil {
+		unused()
+		// Kept until the parent closes it, as any instance that
+		// could not be made.
+		inst.state = ended
+		inst.close()
+		return s.w.Write(proto.Instantiated, id, failed(err).Encode())
+	}
+	go s.instantiate(inst, func(opts runtime.Options) (*runtime.Instance, error) {
+		snap, err := load()
+		if err != nil {
+			return nil, err
+		}
+		return rt.Resume(s.ctx, snap, memoryLimit, opts)
+	})
+	return nil
+}
+
+// resumeFile handles TResumeFile: the snapshot is read from the
+// descriptor that came with the frame, on the instance's goroutine,
+// which closes it before the snapshot is resumed. Every other path
+// closes it at once: the executor keeps no descriptor it was passed,
+// and answers only once it is closed (the parent counts those it
+// holds). s.mu is held.
+func (s *server) resumeFile(f proto.Frame) error {
+	fd := f.FD
+	r, err := proto.DecodeResumeFile(f.Payload)
+	if err == nil && r.Size > maxBlob {
+		err = fmt.Errorf("%w: snapshot of %d bytes, more than %d", proto.ErrProtocol, r.Size, uint64(maxBlob))
+	}
+	if err != nil {
+		closeFD(fd)
+		return err
+	}
+	return s.resume(f.ID, r.Flags, r.MemoryLimit,
+		func() ([]byte, error) { return readSnapshot(fd, int(r.Size)) },
+		func() { closeFD(fd) })
+}
+
+// readSnapshot reads size bytes from fd, from its offset, into one
+// buffer of that size (a snapshot is large: no growing and copying),
+// and closes fd. Fewer bytes are an error.
+func readSnapshot(fd, size int) ([]byte, error) {
+	defer closeFD(fd)
+	b := make([]byte, size)
+	for n := 0; n < size; {
+		k, err := unix.Read(fd, b[n:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("reading the snapshot file after %d of its %d bytes: %w", n, size, err)
+		case k == 0:
+			return nil, fmt.Errorf("reading the snapshot file: it ended after %d of its %d bytes", n, size)
+		}
+		n += k
+	}
+	return b, nil
+}
+
+// closeFD closes a descriptor the parent passed. close(2) releases the
+// descriptor even when it reports an error (on Linux, EINTR too): it is
+// never retried, which could close a descriptor opened since.
+func closeFD(fd int) error {
+	return unix.Close(fd)
 }
 
 // runtime returns the plain or the interruptible runtime. s.mu is held.
@@ -455,24 +529,86 @@ func (s *server) run(inst *instance, ctx context.Context, timeout time.Duration)
 }
 
 // snapshot streams the instance's snapshot to the parent as Chunks,
-// straight from its memory, then says how it went: the executor holds
-// at most one chunk of it. Chunks already sent of a snapshot that fails
-// are discarded by the parent at the failed SnapshotDone.
+// straight from its memory, then says how it went and how many bytes it
+// sent: the executor holds at most one chunk of it. Chunks already sent
+// of a snapshot that fails are discarded by the parent at the failed
+// SnapshotDone.
 func (s *server) snapshot(inst *instance) {
 	cw := &chunkWriter{w: s.w, id: inst.id}
 	_, err := inst.inst.WriteSnapshot(cw)
 	if err == nil {
 		err = cw.flush()
 	}
-	s.reply(proto.SnapshotDone, inst.id, resultOf(0, err))
+	s.snapshotDone(inst.id, err, cw.sent)
+}
+
+// snapshotFile handles SnapshotFile: the snapshot is written into the
+// descriptor that came with the frame, on a goroutine of its own, which
+// closes it before answering. s.mu is held.
+func (s *server) snapshotFile(f proto.Frame) error {
+	fd := f.FD
+	err := proto.Empty(f)
+	var inst *instance
+	if err == nil {
+		inst, err = s.instance(f.ID, ended)
+	}
+	if err != nil {
+		closeFD(fd)
+		return err
+	}
+	go func() {
+		w := &fdWriter{fd: fd}
+		_, err := inst.inst.WriteSnapshot(w)
+		if cerr := closeFD(fd); cerr != nil && err == nil {
+			err = fmt.Errorf("closing the snapshot file: %w", cerr)
+		}
+		s.snapshotDone(inst.id, err, w.n)
+	}()
+	return nil
+}
+
+// snapshotDone says how instance id's snapshot went, and how many bytes
+// of it were sent or written.
+func (s *server) snapshotDone(id uint32, err error, size int64) {
+	s.replyPayload(proto.SnapshotDone, id, proto.SnapshotEnd{Result: resultOf(0, err), Size: uint64(size)}.Encode())
+}
+
+// fdWriter writes to a descriptor the parent passed, with plain
+// write(2) from its offset (shared with the parent's file), and counts
+// what it wrote.
+type fdWriter struct {
+	fd int
+	n  int64
+}
+
+func (w *fdWriter) Write(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := unix.Write(w.fd, p[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if k > 0 {
+			n += k
+			w.n += int64(k)
+		}
+		if err != nil {
+			return n, fmt.Errorf("writing the snapshot file: %w", err)
+		}
+		if k == 0 {
+			return n, fmt.Errorf("writing the snapshot file: %w", io.ErrShortWrite)
+		}
+	}
+	return n, nil
 }
 
 // chunkWriter writes what it is given as Chunk frames of blob id, each
-// of MaxChunk bytes but the last.
+// of MaxChunk bytes but the last; sent counts the bytes sent.
 type chunkWriter struct {
-	w   *proto.Writer
-	id  uint32
-	buf []byte
+	w    *proto.Writer
+	id   uint32
+	buf  []byte
+	sent int64
 }
 
 func (c *chunkWriter) Write(p []byte) (int, error) {
@@ -483,6 +619,7 @@ func (c *chunkWriter) Write(p []byte) (int, error) {
 			if err := c.w.Write(proto.Chunk, c.id, p[:proto.MaxChunk]); err != nil {
 				return n, err
 			}
+			c.sent += proto.MaxChunk
 			p, n = p[proto.MaxChunk:], n+proto.MaxChunk
 			continue
 		}
@@ -507,6 +644,9 @@ func (c *chunkWriter) flush() error {
 		return nil
 	}
 	err := c.w.Write(proto.Chunk, c.id, c.buf)
+	if err == nil {
+		c.sent += int64(len(c.buf))
+	}
 	c.buf = c.buf[:0]
 	return err
 }
@@ -514,7 +654,11 @@ func (c *chunkWriter) flush() error {
 // reply sends a result; a failed write means the parent is gone, which
 // the reading loop finds out too.
 func (s *server) reply(t proto.Type, id uint32, r proto.Result) {
-	if err := s.w.Write(t, id, r.Encode()); err != nil {
+	s.replyPayload(t, id, r.Encode())
+}
+
+func (s *server) replyPayload(t proto.Type, id uint32, payload []byte) {
+	if err := s.w.Write(t, id, payload); err != nil {
 		s.log.Warn("writing to the parent", "err", err)
 	}
 }
@@ -564,7 +708,13 @@ type Limits = sandbox.Limits
 func DefaultLimits() Limits {
 	return Limits{
 		AddressSpace: 64 << 30,
-		Files:        8,
-		Threads:      maxThreads,
+		// Its 4, the poller's 2, those its parent passes it (at most
+		// maxPassed at once), and room.
+		Files: 16,
+		// The largest snapshot, a 4 GiB memory and its module, from
+		// the start of its file, with room: a bound on what a
+		// compromised executor could write into a file passed to it.
+		FileSize: 8 << 30,
+		Threads:  maxThreads,
 	}
 }

@@ -12,8 +12,14 @@
 // corruption; the executor is not trusted by the parent at all.
 //
 // Bulk data (modules, snapshots) travels in Chunk frames of at most
-// MaxChunk bytes, each with the id of the blob it belongs to. Output
-// and standard input are flow-controlled (see Window): the memory that a
+// MaxChunk bytes, each with the id of the blob it belongs to; or, for a
+// snapshot in a file, not through the socket at all: the parent passes
+// the executor a descriptor of the file (SCM_RIGHTS) with a SnapshotFile
+// or TResumeFile frame, and the executor writes or reads it and closes
+// it. Only those two types carry a descriptor (Type.TakesFD), exactly
+// one each; only the parent passes descriptors, and it never accepts
+// one (it reads the socket with read(2), which drops them). Output and
+// standard input are flow-controlled (see Window): the memory that a
 // flooding program can make either side hold is bounded.
 package proto
 
@@ -67,7 +73,19 @@ const (
 	// executor could. The release executor refuses it as an unknown
 	// frame.
 	Attack
+	// SnapshotFile: write instance id's snapshot into the descriptor
+	// that comes with this frame, from its offset, close it, and say
+	// how it went with SnapshotDone (no Chunks). No payload.
+	SnapshotFile
+	// TResumeFile: make instance id from the snapshot in the
+	// descriptor that comes with this frame: ResumeFile.Size bytes from
+	// its offset, read then closed. Payload: ResumeFile.
+	TResumeFile
 )
+
+// TakesFD tells whether a frame of type t comes with a descriptor
+// (exactly one), passed with its bytes: SnapshotFile and TResumeFile.
+func (t Type) TakesFD() bool { return t == SnapshotFile || t == TResumeFile }
 
 // Frames the executor sends.
 const (
@@ -85,7 +103,9 @@ const (
 	// Exit: instance id's run ended. Payload: Result.
 	Exit
 	// SnapshotDone: instance id's snapshot has been sent as Chunks with
-	// the instance's id, or could not be made. Payload: Result.
+	// the instance's id (Snapshot) or written into the descriptor that
+	// came with SnapshotFile, which is closed, or could not be made.
+	// Payload: SnapshotEnd.
 	SnapshotDone
 	// Closed: instance id is closed; no frame for it follows. No
 	// payload.
@@ -133,6 +153,10 @@ type Frame struct {
 	Type    Type
 	ID      uint32
 	Payload []byte
+	// FD is the descriptor that came with a frame whose type takes one,
+	// read by a Reader made by NewSocketReader; the frame's handler
+	// owns it and must close it. -1 for any other frame.
+	FD int
 }
 
 // ErrProtocol is wrapped by every error about a frame's shape.
@@ -154,7 +178,21 @@ type Writer struct {
 func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
 // Write writes one frame whose payload is the concatenation of parts.
+// A type that takes a descriptor is refused: see WriteFD.
 func (w *Writer) Write(t Type, id uint32, parts ...[]byte) error {
+	if t.TakesFD() {
+		return fmt.Errorf("frame of type %d needs a descriptor (WriteFD)", t)
+	}
+	if err := checkSize(t, parts); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, err := w.w.Write(w.frame(t, id, parts))
+	return err
+}
+
+func checkSize(t Type, parts [][]byte) error {
 	n := 5
 	for _, p := range parts {
 		n += len(p)
@@ -162,8 +200,16 @@ func (w *Writer) Write(t Type, id uint32, parts ...[]byte) error {
 	if n > MaxFrame {
 		return fmt.Errorf("frame of type %d is %d bytes, more than %d", t, n, MaxFrame)
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	return nil
+}
+
+// frame encodes a frame into w's buffer, which it returns. w.mu is
+// held; the size has been checked.
+func (w *Writer) frame(t Type, id uint32, parts [][]byte) []byte {
+	n := 5
+	for _, p := range parts {
+		n += len(p)
+	}
 	b := w.buf[:0]
 	b = binary.LittleEndian.AppendUint32(b, uint32(n))
 	b = append(b, byte(t))
@@ -171,27 +217,56 @@ func (w *Writer) Write(t Type, id uint32, parts ...[]byte) error {
 	for _, p := range parts {
 		b = append(b, p...)
 	}
-	_, err := w.w.Write(b)
 	// Kept whatever its size (at most MaxFrame and its length): a
 	// snapshot or module sent in chunks would otherwise allocate a
 	// fresh MiB per frame, and fresh pages are what costs on a VM that
 	// returns free memory to its host.
 	w.buf = b
-	return err
+	return b
 }
 
 // Reader reads frames.
 type Reader struct {
 	r   io.Reader
 	hdr [4]byte
+	// fds, if set, holds the descriptors received with the frames'
+	// bytes (NewSocketReader).
+	fds fdQueue
 }
 
-// NewReader returns a Reader on r.
+// fdQueue is the descriptors a socket reader received.
+type fdQueue interface {
+	// attach gives f the one descriptor received with it if its type
+	// takes one; any other descriptor, or one missing, or a control
+	// message refused, is a protocol error, and every descriptor
+	// received is closed.
+	attach(f *Frame) error
+	// closeAll closes every descriptor received and not yet attached.
+	closeAll()
+}
+
+// NewReader returns a Reader on r, which receives no descriptors: a
+// frame whose type takes one is read with none (FD -1).
 func NewReader(r io.Reader) *Reader { return &Reader{r: r} }
 
 // Read reads the next frame. Its payload is freshly allocated, so that
 // it may be kept.
 func (r *Reader) Read() (Frame, error) {
+	f, err := r.read()
+	if r.fds != nil {
+		if err == nil {
+			err = r.fds.attach(&f)
+		} else {
+			r.fds.closeAll()
+		}
+	}
+	if err != nil {
+		return Frame{}, err
+	}
+	return f, nil
+}
+
+func (r *Reader) read() (Frame, error) {
 	if _, err := io.ReadFull(r.r, r.hdr[:]); err != nil {
 		return Frame{}, err // io.EOF at a frame boundary
 	}
@@ -206,7 +281,7 @@ func (r *Reader) Read() (Frame, error) {
 		}
 		return Frame{}, fmt.Errorf("reading a frame: %w", err)
 	}
-	return Frame{Type: Type(b[0]), ID: binary.LittleEndian.Uint32(b[1:5]), Payload: b[5:]}, nil
+	return Frame{Type: Type(b[0]), ID: binary.LittleEndian.Uint32(b[1:5]), Payload: b[5:], FD: -1}, nil
 }
 
 // Flags of Compile, Instantiate and Resume.
@@ -235,6 +310,27 @@ type Load struct {
 	MemoryLimit uint64
 }
 
+// ResumeFile asks for an instance to be made from a snapshot in the
+// descriptor that comes with a TResumeFile frame.
+type ResumeFile struct {
+	// Flags: FlagInterruptible, FlagStdinDeadlines, FlagMemoryGrown.
+	Flags       uint8
+	MemoryLimit uint64
+	// Size is how many bytes of the snapshot to read, from the
+	// descriptor's offset: the parent's file's size less its offset.
+	// Fewer is an error.
+	Size uint64
+}
+
+// SnapshotEnd is the payload of SnapshotDone: how the snapshot went,
+// and how many bytes of it were sent as Chunks (which the parent checks
+// against what it received) or written into the descriptor (also when
+// it failed).
+type SnapshotEnd struct {
+	Result Result
+	Size   uint64
+}
+
 // Instantiate asks for an instance of a compiled module.
 type Instantiate struct {
 	Module uint32
@@ -250,7 +346,7 @@ type Ready struct {
 }
 
 // Version is the protocol's version.
-const Version = 1
+const Version = 2
 
 // Kind tells how something ended.
 type Kind uint8
@@ -415,6 +511,49 @@ func DecodeLoad(t Type, p []byte) (Load, error) {
 		return Load{}, protocolErrorf("frame of type %d: unknown flags %#x", t, l.Flags)
 	}
 	return l, nil
+}
+
+func (r ResumeFile) Encode() []byte {
+	var e Encoder
+	e.U8(r.Flags)
+	e.U64(r.MemoryLimit)
+	e.U64(r.Size)
+	return e.Bytes()
+}
+
+// DecodeResumeFile decodes and validates a ResumeFile payload; the
+// executor checks Size against what it may hold.
+func DecodeResumeFile(p []byte) (ResumeFile, error) {
+	d := NewDecoder(p)
+	r := ResumeFile{Flags: d.U8("flags"), MemoryLimit: d.U64("memory limit"), Size: d.U64("size")}
+	if err := d.Done("resume file"); err != nil {
+		return ResumeFile{}, err
+	}
+	if r.Flags&^(FlagInterruptible|flagsInstance) != 0 {
+		return ResumeFile{}, protocolErrorf("resume file: unknown flags %#x", r.Flags)
+	}
+	return r, nil
+}
+
+func (s SnapshotEnd) Encode() []byte {
+	var e Encoder
+	e.b = s.Result.Encode()
+	e.U64(s.Size)
+	return e.Bytes()
+}
+
+// DecodeSnapshotEnd decodes and validates a SnapshotEnd payload: a
+// Result, then the size. The parent checks the size against what it
+// received and what the instance may write.
+func DecodeSnapshotEnd(p []byte) (SnapshotEnd, error) {
+	if len(p) < 8 {
+		return SnapshotEnd{}, protocolErrorf("snapshot done: payload of %d bytes, less than its size field", len(p))
+	}
+	r, err := DecodeResult(p[:len(p)-8])
+	if err != nil {
+		return SnapshotEnd{}, fmt.Errorf("snapshot done: %w", err)
+	}
+	return SnapshotEnd{Result: r, Size: binary.LittleEndian.Uint64(p[len(p)-8:])}, nil
 }
 
 func (m Instantiate) Encode() []byte {

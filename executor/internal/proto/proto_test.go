@@ -138,5 +138,11 @@ func FuzzDecode(f *testing.F) {
 		if size, err := DecodeMemoryGrown(p); err == nil && !bytes.Equal(EncodeU64(size), p) {
 			t.Errorf("memory grown %d does not encode back to its payload", size)
 		}
+		if r, err := DecodeResumeFile(p); err == nil && !bytes.Equal(r.Encode(), p) {
+			t.Errorf("resume file %+v does not encode back to its payload", r)
+		}
+		if e, err := DecodeSnapshotEnd(p); err == nil && !bytes.Equal(e.Encode(), p) {
+			t.Errorf("snapshot end %+v does not encode back to its payload", e)
+		}
 	})
 }

@@ -34,6 +34,10 @@ type Limits struct {
 	AddressSpace uint64
 	// Files bounds its open file descriptors (RLIMIT_NOFILE).
 	Files uint64
+	// FileSize bounds the offset up to which it may write a regular
+	// file (RLIMIT_FSIZE): it opens none, but writes snapshots into
+	// the files whose descriptors its parent passes it.
+	FileSize uint64
 	// Threads bounds the processes and threads of its uid (RLIMIT_NPROC).
 	Threads uint64
 }
@@ -177,8 +181,8 @@ func setLimits(l Limits) error {
 		resource int
 		value    uint64
 	}{
-		{"RLIMIT_CORE", unix.RLIMIT_CORE, 0},   // a crash dumps no memory anywhere
-		{"RLIMIT_FSIZE", unix.RLIMIT_FSIZE, 0}, // no file may grow
+		{"RLIMIT_CORE", unix.RLIMIT_CORE, 0}, // a crash dumps no memory anywhere
+		{"RLIMIT_FSIZE", unix.RLIMIT_FSIZE, l.FileSize},
 		{"RLIMIT_NOFILE", unix.RLIMIT_NOFILE, l.Files},
 		{"RLIMIT_NPROC", unix.RLIMIT_NPROC, l.Threads},
 		{"RLIMIT_AS", unix.RLIMIT_AS, l.AddressSpace},

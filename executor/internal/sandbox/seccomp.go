@@ -18,8 +18,15 @@ import (
 // SIGSYS.
 var Allowed = []string{
 	// Its own descriptors: the control socket, the log pipe, the
-	// poller's eventfd.
+	// poller's eventfd; and the snapshot files whose descriptors its
+	// parent passes it (written or read, never opened).
 	"read", "write",
+	// The control socket is read with recvmsg, so that the descriptors
+	// the parent passes (SCM_RIGHTS) are received, not dropped; close
+	// lets it give each back as soon as it has written or read it.
+	// Neither opens anything: a descriptor can only come from the
+	// parent.
+	"recvmsg", "close",
 	// Memory: the Go heap and stacks, wazero's linear memories and
 	// compiled code (mapped writable, then made executable), returned
 	// to the kernel by the scavenger.
