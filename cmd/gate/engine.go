@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,14 @@ type program interface {
 	Close(ctx context.Context) error
 }
 
+// fileSnapshotter is a program that writes its snapshot into a file
+// itself, by the file's descriptor: an executor.Instance, whose executor
+// then writes the snapshot straight from the instance's memory rather
+// than send it through its socket.
+type fileSnapshotter interface {
+	WriteSnapshotTo(f *os.File) (int64, error)
+}
+
 // resumePreparer is a program whose resume module can be compiled ahead
 // of time into the compiled-code cache: a runtime.Instance in gate's
 // own process (the sandboxed executor has no cache directory).
@@ -36,8 +45,64 @@ type engine interface {
 	// start compiles binary and instantiates it; a module that cannot
 	// be compiled is a *compileError.
 	start(ctx context.Context, binary []byte, memory uint64, suspendable bool, opts runtime.Options) (program, error)
-	resume(ctx context.Context, snap []byte, memory uint64, opts runtime.Options) (program, error)
+	// resume resumes a snapshot.
+	resume(ctx context.Context, snap snapshotSource, memory uint64, opts runtime.Options) (program, error)
 	close(ctx context.Context)
+}
+
+// snapshotSource is the snapshot that gate resume resumes: an open
+// regular file, which the sandboxed executor reads itself (by its
+// descriptor), or, read from anything else (a pipe), its bytes.
+type snapshotSource struct {
+	file *os.File
+	data []byte
+	size int64
+}
+
+// openSnapshot opens the snapshot at path.
+func openSnapshot(path string) (snapshotSource, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return snapshotSource{}, err
+	}
+	st, err := f.Stat()
+	if err == nil && st.Mode().IsRegular() {
+		return snapshotSource{file: f, size: st.Size()}, nil
+	}
+	var data []byte
+	if err == nil {
+		data, err = io.ReadAll(f)
+	}
+	f.Close()
+	return snapshotSource{data: data, size: int64(len(data))}, err
+}
+
+// close closes the file, if any.
+func (s snapshotSource) close() {
+	if s.file != nil {
+		s.file.Close()
+	}
+}
+
+// bytes returns the snapshot, read from the file if it is one: into one
+// buffer of the size it had when opened, as os.ReadFile does (a
+// snapshot is large: a buffer grown as it is read would be copied
+// several times).
+func (s snapshotSource) bytes() ([]byte, error) {
+	if s.file == nil {
+		return s.data, nil
+	}
+	b := make([]byte, s.size)
+	n, err := io.ReadFull(s.file, b)
+	if err == io.ErrUnexpectedEOF {
+		// Cut short since it was opened: what is there is refused
+		// as a truncated snapshot.
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b[:n], nil
 }
 
 // compileError is a module refused by the compiler, as opposed to an
@@ -92,8 +157,12 @@ func (e inProcess) start(ctx context.Context, binary []byte, memory uint64, susp
 	return inst, nil
 }
 
-func (e inProcess) resume(ctx context.Context, snap []byte, memory uint64, opts runtime.Options) (program, error) {
-	inst, err := e.rt.Resume(ctx, snap, memory, opts)
+func (e inProcess) resume(ctx context.Context, snap snapshotSource, memory uint64, opts runtime.Options) (program, error) {
+	data, err := snap.bytes()
+	if err != nil {
+		return nil, err
+	}
+	inst, err := e.rt.Resume(ctx, data, memory, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -37,12 +37,13 @@ same file). Exit statuses are those of gate run.`,
 			if err := f.check("resume"); err != nil {
 				return err
 			}
-			snap, err := os.ReadFile(path)
+			snap, err := openSnapshot(path)
 			if err != nil {
 				return refused("%v", err)
 			}
+			defer snap.close()
 			in := interruptibleStdin(stdin)
-			return f.execute(cmd.Context(), stderr, resumedSnapshotSize(len(snap)), func(eng engine, memory uint64, grown func(uint64)) (program, error) {
+			return f.execute(cmd.Context(), stderr, resumedSnapshotSize(snap.size), func(eng engine, memory uint64, grown func(uint64)) (program, error) {
 				inst, err := eng.resume(cmd.Context(), snap, memory, runtime.Options{Stdin: in, Stdout: stdout, Stderr: stderr, MemoryGrown: grown})
 				if err != nil {
 					return nil, refused("%s: %v", path, err)
@@ -65,11 +66,11 @@ same file). Exit statuses are those of gate run.`,
 // first size it is given is the memory's at resumption, when a snapshot
 // would be about as large as the one resumed (never less than the
 // memory); it grows with the memory.
-func resumedSnapshotSize(size int) func(memory uint64) int64 {
+func resumedSnapshotSize(size int64) func(memory uint64) int64 {
 	var once sync.Once
 	var rest int64
 	return func(memory uint64) int64 {
-		once.Do(func() { rest = max(int64(size)-int64(memory), 0) })
+		once.Do(func() { rest = max(size-int64(memory), 0) })
 		return int64(memory) + rest
 	}
 }

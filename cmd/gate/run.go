@@ -241,9 +241,18 @@ func suspendOnRequest(inst program, signals <-chan os.Signal, d time.Duration) (
 
 // writeSnapshot streams inst's snapshot into file and commits it:
 // synced, then renamed to its path, so that a file there is a whole
-// snapshot. It returns the snapshot's size.
+// snapshot. It returns the snapshot's size. A program in the sandboxed
+// executor has the executor write it into the file's descriptor.
 func writeSnapshot(inst program, file *snapfile.File) (int64, error) {
-	size, err := inst.WriteSnapshot(file)
+	var size int64
+	var err error
+	if fs, ok := inst.(fileSnapshotter); ok {
+		// Commit cuts the file where the executor's writes left
+		// its offset.
+		size, err = fs.WriteSnapshotTo(file.OSFile())
+	} else {
+		size, err = inst.WriteSnapshot(file)
+	}
 	if err != nil {
 		// An error of the file is wrapped in it.
 		return 0, refused("suspended, but writing the snapshot failed: %v", err)

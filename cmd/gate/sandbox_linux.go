@@ -45,8 +45,16 @@ func (e *sandboxed) start(ctx context.Context, binary []byte, memory uint64, sus
 	return inst, nil
 }
 
-func (e *sandboxed) resume(ctx context.Context, snap []byte, memory uint64, opts runtime.Options) (program, error) {
-	inst, err := e.ex.Resume(ctx, snap, memory, e.interruptible, opts)
+// resume has the executor read a snapshot file itself, by its
+// descriptor: it does not cross the socket. Bytes read from a pipe do.
+func (e *sandboxed) resume(ctx context.Context, snap snapshotSource, memory uint64, opts runtime.Options) (program, error) {
+	var inst *executor.Instance
+	var err error
+	if snap.file != nil {
+		inst, err = e.ex.ResumeFile(ctx, snap.file, memory, e.interruptible, opts)
+	} else {
+		inst, err = e.ex.Resume(ctx, snap.data, memory, e.interruptible, opts)
+	}
 	if err != nil {
 		return nil, err
 	}
