@@ -18,20 +18,22 @@ import (
 // sandboxedResult is the suspend and resume of the mem program in the
 // sandboxed executor.
 type sandboxedResult struct {
-	mib               int
-	snapSize          int64
-	suspend, durable  []time.Duration
-	resume            []time.Duration // warm: the executor has compiled the resume module
-	firstResume       time.Duration   // cold: the executor compiles it
-	readFile, resumed []time.Duration // parts of resume: os.ReadFile, Executor.Resume
+	mib              int
+	snapSize         int64
+	suspend, durable []time.Duration
+	resume           []time.Duration // warm: the executor has compiled the resume module
+	firstResume      time.Duration   // cold: the executor compiles it
+	open, resumed    []time.Duration // parts of resume: os.Open, Executor.ResumeFile
 }
 
 // sandboxedBenchmark is memBenchmark through one sandboxed executor
 // started from the gate binary, as gate run --snapshot and a server do:
 // each run suspends mem.c mib into a snapfile.File reserved through
-// MemoryGrown, then resumes the snapshot in the same executor (which
-// keeps the compiled resume module after the first) to the program's
-// first output.
+// MemoryGrown, which the executor writes into by its descriptor
+// (WriteSnapshotTo), then resumes the snapshot in the same executor
+// (which keeps the compiled resume module after the first) from the
+// file, which the executor reads by its descriptor (ResumeFile), to the
+// program's first output.
 func sandboxedBenchmark(tmp, gate, memWasm string, mib, runs int) (*sandboxedResult, error) {
 	ctx := context.Background()
 	binary, err := os.ReadFile(memWasm)
@@ -68,7 +70,7 @@ func sandboxedBenchmark(tmp, gate, memWasm string, mib, runs int) (*sandboxedRes
 			sf.Discard()
 			return nil, err
 		}
-		n, err := inst.WriteSnapshot(sf)
+		n, err := inst.WriteSnapshotTo(sf.OSFile())
 		if err != nil {
 			sf.Discard()
 			return nil, err
@@ -85,12 +87,13 @@ func sandboxedBenchmark(tmp, gate, memWasm string, mib, runs int) (*sandboxedRes
 		goruntime.GC()
 		w = newTickWriter()
 		t0 := time.Now()
-		snap, err := os.ReadFile(file)
+		snap, err := os.Open(file)
 		if err != nil {
 			return nil, err
 		}
 		t1 := time.Now()
-		inst, err = ex.Resume(ctx, snap, 0, false, runtime.Options{Stdout: w})
+		inst, err = ex.ResumeFile(ctx, snap, 0, false, runtime.Options{Stdout: w})
+		snap.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +107,7 @@ func sandboxedBenchmark(tmp, gate, memWasm string, mib, runs int) (*sandboxedRes
 			r.firstResume = total
 			continue
 		}
-		r.resume, r.readFile, r.resumed = append(r.resume, total), append(r.readFile, t1.Sub(t0)), append(r.resumed, t2.Sub(t1))
+		r.resume, r.open, r.resumed = append(r.resume, total), append(r.open, t1.Sub(t0)), append(r.resumed, t2.Sub(t1))
 	}
 	return r, nil
 }

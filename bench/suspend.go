@@ -591,11 +591,11 @@ func reportSuspend(r *suspendResults, n int) string {
 	fmt.Fprintf(&w, "\n#### The same in the sandboxed executor\n\n")
 	sb := r.sandboxed
 	fmt.Fprintf(&w, "`mem.c %d` in one sandboxed executor started from the gate binary (`executor.New`), as `gate run --snapshot` and a server run it; "+
-		"suspend: from `Instance.Suspend` to `WriteSnapshot` (the executor streams the snapshot over its socket) into a `snapfile.File` reserved through `MemoryGrown`, and to it synced and renamed; "+
-		"resume: `os.ReadFile`, `Executor.Resume` (the snapshot sent to the executor, which keeps the compiled resume module after the first resume) and `Run` to the first output. p50 (min–max) over %d runs (resume: the first, cold, apart).\n\n", sb.mib, len(sb.suspend))
-	fmt.Fprintf(&w, "| In use | Snapshot | Suspend p50, to page cache | to disk (fsync) p50 | Resume p50, warm | read, Executor.Resume (p50) | First resume (compiles) |\n|---|---|---|---|---|---|---|\n")
+		"suspend: from `Instance.Suspend` to `WriteSnapshotTo` (the executor writes the snapshot from the instance's memory into the descriptor of a `snapfile.File` reserved through `MemoryGrown`, passed to it over its socket; the snapshot does not cross the socket), and to it synced and renamed; "+
+		"resume: `os.Open`, `Executor.ResumeFile` (the file's descriptor passed to the executor, which reads the snapshot from it into one buffer, and keeps the compiled resume module after the first resume) and `Run` to the first output. p50 (min–max) over %d runs (resume: the first, cold, apart).\n\n", sb.mib, len(sb.suspend))
+	fmt.Fprintf(&w, "| In use | Snapshot | Suspend p50, to page cache | to disk (fsync) p50 | Resume p50, warm | open, Executor.ResumeFile (p50) | First resume (compiles) |\n|---|---|---|---|---|---|---|\n")
 	fmt.Fprintf(&w, "| %d MiB | %s | %s | %s | %s | %s, %s | %s |\n", sb.mib, formatBytes(sb.snapSize), span(sb.suspend), span(sb.durable), span(sb.resume),
-		formatDuration(median(sb.readFile)), formatDuration(median(sb.resumed)), formatDuration(sb.firstResume))
+		formatDuration(median(sb.open)), formatDuration(median(sb.resumed)), formatDuration(sb.firstResume))
 
 	fmt.Fprintf(&w, "\n#### gate run --snapshot and gate resume, 64 MiB, end to end\n\n")
 	fmt.Fprintf(&w, "The gate binary (`CGO_ENABLED=0`) runs `mem.c 64` with `--snapshot` and a `--cache-dir`; after its first line of output "+
