@@ -7,9 +7,10 @@
 // host on its first write, which made writing a 64 MiB snapshot take
 // 70–180 ms instead of 10–20 (docs/PERFORMANCE.md). A File therefore
 // reserves, while the program runs, as many pages as its snapshot will
-// need: it allocates the file's blocks (fallocate) and maps them, so
-// that the kernel reads them into the page cache as zeros and keeps them;
-// a suspension then writes over pages the kernel already has.
+// need: it allocates the file's blocks (fallocate), reads them, so that
+// the kernel holds them in the page cache as zeros, and maps them, so
+// that it keeps them; a suspension then writes over pages the kernel
+// already has.
 //
 // The package must not know what a snapshot is: it reserves, writes and
 // renames bytes.
