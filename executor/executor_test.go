@@ -732,27 +732,7 @@ func (r *chunkRecorder) Write(p []byte) (int, error) {
 // the instance's snapshot can then be taken again, and resumes.
 func TestWriteSnapshotStreams(t *testing.T) {
 	ex := newExecutor(t, gateBinary)
-	prog := testprog.C(t, "internal/testprog/src/c/sieve.c")
-	args := []string{"sieve", "40000000", "0"}
-	_, want, _, err := run(t, ex, compile(t, ex, prog, executor.CompileOptions{}), "", args[1:]...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := compile(t, ex, prog, executor.CompileOptions{Suspendable: true})
-	var out bytes.Buffer
-	inst, err := ex.Instantiate(context.Background(), m, executor.Options{Args: args, Stdout: &out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inst.Close(context.Background())
-	done := runAsync(inst)
-	// The whole run takes about 1 s here; within 100 ms it has
-	// calloc'd 40 MB and marked every other byte.
-	time.Sleep(300 * time.Millisecond)
-	inst.Suspend()
-	if err := <-done; !errors.Is(err, gateruntime.ErrSuspended) {
-		t.Fatalf("Run: %v, want ErrSuspended (did the sieve end within 300ms?)", err)
-	}
+	inst, before, want := suspendedSieve(t, ex)
 
 	failing := &chunkRecorder{failAt: 3 << 20}
 	if n, err := inst.WriteSnapshot(failing); !errors.Is(err, errRecorderFull) || n != int64(failing.Len()) {
@@ -785,7 +765,7 @@ func TestWriteSnapshotStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resumed.Close(context.Background())
-	if code, err := resumed.Run(context.Background(), 0); err != nil || code != 5 || out.String()+out2.String() != want {
-		t.Errorf("resumed: status %d, %v, output %q; want 5, %q", code, err, out.String()+out2.String(), want)
+	if code, err := resumed.Run(context.Background(), 0); err != nil || code != 5 || before+out2.String() != want {
+		t.Errorf("resumed: status %d, %v, output %q; want 5, %q", code, err, before+out2.String(), want)
 	}
 }
