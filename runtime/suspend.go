@@ -16,6 +16,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/gate-wasm/gate/runtime/internal/frames"
+	"github.com/gate-wasm/gate/runtime/internal/globals"
 	"github.com/gate-wasm/gate/runtime/internal/snapshot"
 	"github.com/gate-wasm/gate/runtime/internal/wasi"
 	"github.com/gate-wasm/gate/suspend"
@@ -186,13 +187,40 @@ func (r *Runtime) CompileSuspendable(ctx context.Context, binary []byte, memoryL
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error(), Err: err}
 	}
-	exportMutableGlobals(t)
-	mod, err := r.compile(ctx, wasm.Encode(t), memoryLimit, true)
+	compiled, err := suspendableModule(t)
+	if err != nil {
+		return nil, &ModuleError{Reason: err.Error(), Err: err}
+	}
+	mod, err := r.compile(ctx, wasm.Encode(compiled), memoryLimit, true)
 	if err != nil {
 		return nil, err
 	}
 	mod.transformed, mod.hash = t, sha256.Sum256(binary)
 	return mod, nil
+}
+
+// suspendableModule adds to t, a module after the suspendable transform,
+// what the host needs to reach its state: t itself gets the exports of
+// its mutable globals (exportMutableGlobals), which its snapshots keep;
+// the module returned, which is what is compiled, also has the accessors
+// of its mutable v128 globals (package globals), which snapshots do not
+// hold and resumeModule adds again. Without a mutable v128 global it is t.
+func suspendableModule(t *wasm.Module) (*wasm.Module, error) {
+	exportMutableGlobals(t)
+	return globals.AddV128Accessors(t, hostGlobals(t))
+}
+
+// hostGlobals lists the mutable globals that m defines and the host
+// reaches: all but the transform's scratch globals.
+func hostGlobals(m *wasm.Module) []uint32 {
+	var indices []uint32
+	imported, scratch := uint32(m.NumImports(wasm.ExternGlobal)), suspend.FirstScratchGlobal(m)
+	for i, g := range m.Globals {
+		if index := imported + uint32(i); g.Type.Mutable && index < scratch {
+			indices = append(indices, index)
+		}
+	}
+	return indices
 }
 
 // exportMutableGlobals exports every mutable global that m defines, so
@@ -260,8 +288,19 @@ func (i *Instance) WriteSnapshot(w io.Writer) (int64, error) {
 	m := p.Module()
 	imported := uint32(m.NumImports(wasm.ExternGlobal))
 	for _, index := range p.MutableGlobals() {
-		if t := m.Globals[index-imported].Type.Type; !t.IsNum() {
+		t := m.Globals[index-imported].Type.Type
+		if t.IsRef() {
 			return 0, fmt.Errorf("snapshot: global %d holds a %v, which a snapshot cannot carry yet", index, t)
+		}
+		if t == wasm.V128 {
+			// wazero's api.Global reads 64 bits: the accessor returns
+			// both halves.
+			v, err := i.callAccessor(globals.GetName(index))
+			if err != nil {
+				return 0, fmt.Errorf("snapshot: global %d: %w", index, err)
+			}
+			st.Globals[index] = [2]uint64{v[0], v[1]}
+			continue
 		}
 		global := i.module.ExportedGlobal(globalExportPrefix + strconv.Itoa(int(index)))
 		if global == nil {
@@ -270,6 +309,25 @@ func (i *Instance) WriteSnapshot(w io.Writer) (int64, error) {
 		st.Globals[index] = [2]uint64{global.Get()}
 	}
 	return p.Write(w, i.hash, st)
+}
+
+// callAccessor calls one of the functions that package globals adds
+// (they call nothing and touch nothing but their global, so they may run
+// while the program is suspended or before it rewinds), and checks the
+// number of results: two for a getter, none for a setter.
+func (i *Instance) callAccessor(name string, args ...uint64) ([]uint64, error) {
+	fn := i.module.ExportedFunction(name)
+	if fn == nil {
+		return nil, fmt.Errorf("the module exports no function %s", name)
+	}
+	results, err := fn.Call(context.Background(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if want := 2 - len(args); len(results) != want {
+		return nil, fmt.Errorf("%s returned %d values, want %d", name, len(results), want)
+	}
+	return results, nil
 }
 
 // RemainingStdin returns the standard input that a snapshotted instance
@@ -346,7 +404,17 @@ func (r *Runtime) resumeModule(ctx context.Context, p *snapshot.Program, memoryL
 	if err := checkResumeExports(p); err != nil {
 		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
 	}
-	mod, err = r.compile(ctx, p.Binary(), memoryLimit, true)
+	// The accessors of its v128 globals, as CompileSuspendable adds
+	// them to the program: same functions at the same indices.
+	withAccessors, err := globals.AddV128Accessors(m, p.MutableGlobals())
+	if err != nil {
+		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
+	}
+	bin := p.Binary()
+	if withAccessors != m {
+		bin = wasm.Encode(withAccessors)
+	}
+	mod, err = r.compile(ctx, bin, memoryLimit, true)
 	if err != nil {
 		return nil, err
 	}
@@ -501,13 +569,13 @@ func (r *Runtime) resume(ctx context.Context, snap *snapshot.Snapshot, memoryLim
 }
 
 // checkResumeGlobals refuses a program with a mutable global that the
-// host cannot set: a reference, or a v128 (wazero's API sets 64 bits),
-// which WriteSnapshot does not write either.
+// host cannot set: a reference, which WriteSnapshot does not write
+// either. (A v128 is set through its accessor, package globals.)
 func checkResumeGlobals(p *snapshot.Program) error {
 	m := p.Module()
 	imported := uint32(m.NumImports(wasm.ExternGlobal))
 	for _, index := range p.MutableGlobals() {
-		if t := m.Globals[index-imported].Type.Type; !t.IsNum() {
+		if t := m.Globals[index-imported].Type.Type; t.IsRef() {
 			return fmt.Errorf("global %d holds a %v, which a snapshot cannot carry yet", index, t)
 		}
 	}
@@ -611,7 +679,16 @@ func (i *Instance) restore(p *snapshot.Program, snap *snapshot.Snapshot, values 
 		}
 	}
 	fuel, hasFuel := p.FuelIndex()
+	m := p.Module()
+	imported := uint32(m.NumImports(wasm.ExternGlobal))
 	for _, index := range p.MutableGlobals() {
+		if m.Globals[index-imported].Type.Type == wasm.V128 {
+			v := values[index]
+			if _, err := i.callAccessor(globals.SetName(index), v[0], v[1]); err != nil {
+				return fmt.Errorf("global %d: %w", index, err)
+			}
+			continue
+		}
 		g, ok := i.module.ExportedGlobal(globalExportPrefix + strconv.Itoa(int(index))).(api.MutableGlobal)
 		if !ok {
 			return fmt.Errorf("mutable global %d is not exported to the host", index)
