@@ -17,6 +17,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/gate-wasm/gate/runtime/internal/frames"
+	"github.com/gate-wasm/gate/runtime/internal/globals"
 	"github.com/gate-wasm/gate/runtime/internal/snapshot"
 	"github.com/gate-wasm/gate/suspend"
 	"github.com/gate-wasm/gate/wasm"
@@ -74,7 +75,6 @@ const (
 	SkipExportedTable  = "the module exports a table: other modules' element segments may have changed it, which a snapshot cannot carry"
 	SkipImportedGlobal = "the module imports a mutable global: its value belongs to another instance"
 	SkipRefGlobal      = "the module defines a mutable reference global, which a snapshot cannot carry"
-	SkipV128Global     = "the module defines a mutable v128 global, of which wazero's API reads only 64 bits"
 	SkipTables         = "the module changes tables or drops segments at run time (table.set/grow/fill/copy/init, elem.drop, data.drop), which a snapshot cannot carry"
 	SkipRef            = "a frame may hold a reference value, which the transform does not save (it rewinds as null)"
 	SkipTooDeep        = "the stack at the suspension has more frames than a snapshot may hold (frames.MaxFrames)"
@@ -259,9 +259,13 @@ type suspendable struct {
 	// is made.
 	skip string
 	// globals are the indices of the mutable globals the module defines;
-	// fuel is that of the transform's fuel global.
+	// fuel is that of the transform's fuel global. v128 holds those
+	// of them that are v128s: the harness reads those through the
+	// accessors of package globals, which it adds to every module it
+	// compiles (not to module, from which snapshots are made).
 	globals []uint32
 	fuel    uint32
+	v128    map[uint32]bool
 	// refs caches, per function index, whether a frame of the function
 	// may hold a reference value.
 	refs map[uint32]bool
@@ -284,7 +288,7 @@ func prepare(original, transformed []byte) ([]byte, *suspendable, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("decoding the transform's output: %w", err)
 	}
-	sus := &suspendable{module: m, hash: sha256.Sum256(original), refs: map[uint32]bool{}, leaves: map[uint32]bool{}, resumed: map[string]int{}}
+	sus := &suspendable{module: m, hash: sha256.Sum256(original), refs: map[uint32]bool{}, v128: map[uint32]bool{}, leaves: map[uint32]bool{}, resumed: map[string]int{}}
 	for _, im := range m.Imports {
 		if sus.skip != "" || im.Module == suspend.ImportModule {
 			continue
@@ -324,8 +328,9 @@ func prepare(original, transformed []byte) ([]byte, *suspendable, error) {
 		case sus.skip != "":
 		case g.Type.Type.IsRef():
 			sus.skip = SkipRefGlobal
-		case g.Type.Type == wasm.V128:
-			sus.skip = SkipV128Global
+		}
+		if g.Type.Type == wasm.V128 {
+			sus.v128[index] = true
 		}
 		sus.globals = append(sus.globals, index)
 		name := globalExportPrefix + strconv.Itoa(int(index))
@@ -344,7 +349,30 @@ func prepare(original, transformed []byte) ([]byte, *suspendable, error) {
 			sus.skip = SkipTables
 		}
 	}
-	return wasm.Encode(m), sus, nil
+	compiled, err := globals.AddV128Accessors(m, sus.globals)
+	if err != nil {
+		return nil, nil, err
+	}
+	return wasm.Encode(compiled), sus, nil
+}
+
+// withAccessors returns bin, a module made from sus.module (a snapshot of
+// it), with the accessors of its mutable v128 globals added, as the
+// runtime adds them to the resume module it compiles; bin itself if the
+// module has no mutable v128 global.
+func (sus *suspendable) withAccessors(bin []byte) ([]byte, error) {
+	if len(sus.v128) == 0 {
+		return bin, nil
+	}
+	m, err := wasm.Decode(bin)
+	if err != nil {
+		return nil, fmt.Errorf("decoding the snapshot: %w", err)
+	}
+	withAcc, err := globals.AddV128Accessors(m, sus.globals)
+	if err != nil {
+		return nil, err
+	}
+	return wasm.Encode(withAcc), nil
 }
 
 func exportIndex(m *wasm.Module, name string, kind wasm.ExternKind) (uint32, bool) {
@@ -465,7 +493,22 @@ func (sus *suspendable) stateOf(mod api.Module) (state, error) {
 		if g == nil {
 			return st, fmt.Errorf("global %d is not exported", index)
 		}
-		st.globals[index] = [2]uint64{g.Get()}
+		if !sus.v128[index] {
+			st.globals[index] = [2]uint64{g.Get()}
+			continue
+		}
+		// wazero's api.Global reads 64 bits of a v128: the accessor
+		// returns both halves, low first.
+		name := globals.GetName(index)
+		get := mod.ExportedFunction(name)
+		if get == nil {
+			return st, fmt.Errorf("no exported function %s", name)
+		}
+		v, err := get.Call(context.Background())
+		if err != nil || len(v) != 2 {
+			return st, fmt.Errorf("%s: %d results, %v", name, len(v), err)
+		}
+		st.globals[index] = [2]uint64{v[0], v[1]}
 	}
 	return st, nil
 }
@@ -485,7 +528,7 @@ func (sus *suspendable) diff(a, b state) string {
 	}
 	for _, index := range sus.globals {
 		if index != sus.fuel && a.globals[index] != b.globals[index] {
-			return fmt.Sprintf("global %d is %#x, want %#x", index, b.globals[index][0], a.globals[index][0])
+			return fmt.Sprintf("global %d is %#x, want %#x (v128: low, high)", index, b.globals[index], a.globals[index])
 		}
 	}
 	return ""
@@ -696,6 +739,9 @@ func (s *script) suspendAll(cmd *command, pos string, inst *instance, field stri
 	bin, err := snapshot.Build(sus.module, sus.hash, snapshot.State{
 		Memory: before.memory, Globals: before.globals, Frames: (&frames.Stack{}).AppendBinary(nil),
 	})
+	if err == nil {
+		bin, err = sus.withAccessors(bin)
+	}
 	if err != nil {
 		e.fail(pos, cmd.Type, 0, "rebuilding the state before the action: %v", err)
 		return
@@ -852,7 +898,11 @@ func (s *script) resume(sus *suspendable, bin []byte, field string, nargs int) (
 	if err := instantiateSuspend(ctx, r, &checks); err != nil {
 		return nil, fmt.Errorf("%s module: %w", suspendModule, err)
 	}
-	compiled, err := r.CompileModule(ctx, snap.Module)
+	bin, err = sus.withAccessors(snap.Module)
+	if err != nil {
+		return nil, err
+	}
+	compiled, err := r.CompileModule(ctx, bin)
 	if err != nil {
 		return nil, fmt.Errorf("compiling the snapshot: %s", firstLine(err))
 	}
