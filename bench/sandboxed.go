@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -58,14 +57,13 @@ func sandboxedBenchmark(tmp, gate, memWasm string, mib, runs int) (*sandboxedRes
 		if err != nil {
 			return nil, err
 		}
-		headroom := int64(len(binary)) * 3 / 2
 		w := newTickWriter()
-		inst, err := ex.Instantiate(ctx, m, runtime.Options{Args: args, Stdout: w, MemoryGrown: func(size uint64) { sf.Reserve(int64(size) + headroom) }})
+		inst, err := ex.Instantiate(ctx, m, runtime.Options{Args: args, Stdout: w, MemoryGrown: reserveAsGate(sf, binary)})
 		if err != nil {
 			sf.Discard()
 			return nil, err
 		}
-		d, err := suspendWhenTicked(ctx, inst, w, time.Duration(5+7*i%20)*time.Millisecond)
+		d, _, err := suspendWhenTicked(ctx, inst, w, time.Duration(5+7*i%20)*time.Millisecond)
 		if err != nil {
 			sf.Discard()
 			return nil, err
@@ -98,7 +96,7 @@ func sandboxedBenchmark(tmp, gate, memWasm string, mib, runs int) (*sandboxedRes
 			return nil, err
 		}
 		t2 = time.Now()
-		if _, err := suspendWhenTicked(ctx, inst, w, 0); err != nil {
+		if _, _, err := suspendWhenTicked(ctx, inst, w, 0); err != nil {
 			return nil, err
 		}
 		total := w.firstWrite().Sub(t0)
@@ -110,30 +108,4 @@ func sandboxedBenchmark(tmp, gate, memWasm string, mib, runs int) (*sandboxedRes
 		r.resume, r.open, r.resumed = append(r.resume, total), append(r.open, t1.Sub(t0)), append(r.resumed, t2.Sub(t1))
 	}
 	return r, nil
-}
-
-// suspendWhenTicked runs inst until its first output to w, waits wait,
-// suspends it and waits for Run to return ErrSuspended. It returns when
-// it asked for the suspension.
-func suspendWhenTicked(ctx context.Context, inst *executor.Instance, w *tickWriter, wait time.Duration) (time.Time, error) {
-	done := make(chan error, 1)
-	go func() {
-		_, err := inst.Run(ctx, 0)
-		done <- err
-	}()
-	select {
-	case <-w.ticked:
-	case err := <-done:
-		return time.Time{}, fmt.Errorf("program ended before it was suspended: %v", err)
-	case <-time.After(time.Minute):
-		return time.Time{}, errors.New("no output within a minute")
-	}
-	time.Sleep(wait)
-	goruntime.GC() // the collector's work from the run should not count
-	t := time.Now()
-	inst.Suspend()
-	if err := <-done; !errors.Is(err, runtime.ErrSuspended) {
-		return time.Time{}, fmt.Errorf("run returned %v, not ErrSuspended", err)
-	}
-	return t, nil
 }

@@ -379,35 +379,17 @@ func memBenchmark(tmp, memWasm string, mib, runs int) (*memResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		headroom := int64(len(binary)) * 3 / 2
-		grown := func(size uint64) { sf.Reserve(int64(size) + headroom) }
-		inst, err := rt.Instantiate(ctx, m, runtime.Options{Args: args, Stdout: w, MemoryGrown: grown})
+		inst, err := rt.Instantiate(ctx, m, runtime.Options{Args: args, Stdout: w, MemoryGrown: reserveAsGate(sf, binary)})
 		if err != nil {
 			sf.Discard()
 			return nil, err
 		}
-		done := make(chan error, 1)
-		go func() {
-			_, err := inst.Run(ctx, 0)
-			done <- err
-		}()
-		select {
-		case <-w.ticked:
-		case err := <-done:
-			return nil, fmt.Errorf("program ended before it was suspended: %v", err)
-		case <-time.After(time.Minute):
-			return nil, errors.New("no tick within a minute")
-		}
 		// Suspend at varying moments of the loop.
-		time.Sleep(time.Duration(5+7*i%20) * time.Millisecond)
-		goruntime.GC() // the collector's work from the run should not count
-		t0 := time.Now()
-		inst.Suspend()
-		if err := <-done; !errors.Is(err, runtime.ErrSuspended) {
+		t0, t1, err := suspendWhenTicked(ctx, inst, w, time.Duration(5+7*i%20)*time.Millisecond)
+		if err != nil {
 			sf.Discard()
-			return nil, fmt.Errorf("run returned %v, not ErrSuspended", err)
+			return nil, err
 		}
-		t1 := time.Now()
 		n, err := inst.WriteSnapshot(sf)
 		if err != nil {
 			sf.Discard()
@@ -461,6 +443,48 @@ func memBenchmark(tmp, memWasm string, mib, runs int) (*memResult, error) {
 	return r, nil
 }
 
+// suspendable is a program the mem benchmarks run and suspend: a
+// runtime.Instance, or an executor.Instance in the sandbox.
+type suspendable interface {
+	Run(ctx context.Context, timeout time.Duration) (uint32, error)
+	Suspend()
+}
+
+// suspendWhenTicked runs inst until its first output to w, waits wait,
+// suspends it and waits for Run to return ErrSuspended. It returns when
+// it asked for the suspension and when Run returned.
+func suspendWhenTicked(ctx context.Context, inst suspendable, w *tickWriter, wait time.Duration) (asked, returned time.Time, err error) {
+	done := make(chan error, 1)
+	go func() {
+		_, err := inst.Run(ctx, 0)
+		done <- err
+	}()
+	select {
+	case <-w.ticked:
+	case err := <-done:
+		return asked, returned, fmt.Errorf("program ended before it was suspended: %v", err)
+	case <-time.After(time.Minute):
+		return asked, returned, errors.New("no output within a minute")
+	}
+	time.Sleep(wait)
+	goruntime.GC() // the collector's work from the run should not count
+	asked = time.Now()
+	inst.Suspend()
+	if err := <-done; !errors.Is(err, runtime.ErrSuspended) {
+		return asked, returned, fmt.Errorf("run returned %v, not ErrSuspended", err)
+	}
+	return asked, time.Now(), nil
+}
+
+// reserveAsGate returns the Options.MemoryGrown with which gate run
+// --snapshot reserves the pages of the snapshot file sf of the program
+// binary (cmd/gate's runProgram): the memory's size and one and a half
+// times the program's.
+func reserveAsGate(sf *snapfile.File, binary []byte) func(uint64) {
+	headroom := int64(len(binary)) * 3 / 2
+	return func(size uint64) { sf.Reserve(int64(size) + headroom) }
+}
+
 // resumeOnce resumes the snapshot in file in a fresh runtime with cfg
 // (created before the clock starts), runs it until its first output and
 // suspends it again. It returns the time from reading the file to that
@@ -485,26 +509,11 @@ func resumeOnce(ctx context.Context, cfg runtime.Config, file string) (total, re
 	}
 	defer inst.Close(ctx)
 	t2 := time.Now()
-	done := make(chan error, 1)
-	go func() {
-		_, err := inst.Run(ctx, 0)
-		done <- err
-	}()
-	select {
-	case <-w.ticked:
-	case err = <-done:
-		err = fmt.Errorf("resumed program ended without output: %v", err)
-		return
-	case <-time.After(time.Minute):
-		err = errors.New("no output within a minute of resuming")
+	if _, _, err = suspendWhenTicked(ctx, inst, w, 0); err != nil {
+		err = fmt.Errorf("resumed: %w", err)
 		return
 	}
 	t3 := w.firstWrite()
-	inst.Suspend()
-	if err = <-done; !errors.Is(err, runtime.ErrSuspended) {
-		err = fmt.Errorf("resumed run returned %v, not ErrSuspended", err)
-		return
-	}
 	return t3.Sub(t0), t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), nil
 }
 
