@@ -298,6 +298,9 @@ const (
 	flagsKnown = FlagSuspendable | FlagInterruptible
 	// flagsInstance are the flags of a new instance.
 	flagsInstance = FlagStdinDeadlines | FlagMemoryGrown
+	// flagsResume are those of a resume, from a blob or a file: a
+	// snapshot is suspendable already; it is an instance.
+	flagsResume = FlagInterruptible | flagsInstance
 )
 
 // Load asks for a module to be compiled from a blob (TCompile), or for
@@ -504,8 +507,7 @@ func DecodeLoad(t Type, p []byte) (Load, error) {
 	}
 	known := uint8(flagsKnown)
 	if t == TResume {
-		// A snapshot is suspendable already; it is an instance.
-		known = FlagInterruptible | flagsInstance
+		known = flagsResume
 	}
 	if l.Flags&^known != 0 {
 		return Load{}, protocolErrorf("frame of type %d: unknown flags %#x", t, l.Flags)
@@ -529,7 +531,7 @@ func DecodeResumeFile(p []byte) (ResumeFile, error) {
 	if err := d.Done("resume file"); err != nil {
 		return ResumeFile{}, err
 	}
-	if r.Flags&^(FlagInterruptible|flagsInstance) != 0 {
+	if r.Flags&^flagsResume != 0 {
 		return ResumeFile{}, protocolErrorf("resume file: unknown flags %#x", r.Flags)
 	}
 	return r, nil
