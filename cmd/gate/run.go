@@ -154,16 +154,14 @@ func (f *runFlags) execute(ctx context.Context, stderr io.Writer, expected func(
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	var signals chan os.Signal
+	var file *snapfile.File
+	var grown func(uint64)
 	if f.snapshot != "" {
 		// From the start: a signal during compilation suspends the
 		// program as soon as it runs, rather than kill gate.
 		signals = make(chan os.Signal, 1)
 		signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 		defer signal.Stop(signals)
-	}
-	var file *snapfile.File
-	var grown func(uint64)
-	if f.snapshot != "" {
 		// Now, so that a directory where the snapshot cannot be
 		// written is known before the program runs.
 		var err error
