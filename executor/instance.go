@@ -184,14 +184,9 @@ func (e *Executor) Resume(ctx context.Context, snapshot []byte, memoryLimit uint
 	if err != nil {
 		return nil, err
 	}
-	o := CompileOptions{MemoryLimit: memoryLimit}
-	inst := e.newInstance(p, opts, o.memory(), int(o.memory())+4*len(snapshot)+64<<20)
+	inst, flags := e.newResumed(p, opts, memoryLimit, int64(len(snapshot)), interruptible)
 	if err := p.sendBlob(inst.id, snapshot); err != nil {
 		return nil, err
-	}
-	flags := inst.flags()
-	if interruptible {
-		flags |= proto.FlagInterruptible
 	}
 	return inst.create(ctx, proto.TResume, proto.Load{Blob: inst.id, Flags: flags, MemoryLimit: memoryLimit}.Encode(), nil)
 }
@@ -218,13 +213,20 @@ func (e *Executor) ResumeFile(ctx context.Context, f *os.File, memoryLimit uint6
 	if err != nil {
 		return nil, err
 	}
+	inst, flags := e.newResumed(p, opts, memoryLimit, size, interruptible)
+	return inst.create(ctx, proto.TResumeFile, proto.ResumeFile{Flags: flags, MemoryLimit: memoryLimit, Size: uint64(size)}.Encode(), f)
+}
+
+// newResumed makes the instance of a resume of a snapshot of size bytes,
+// for Resume and ResumeFile, and returns it with the flags of its frame.
+func (e *Executor) newResumed(p *process, opts Options, memoryLimit uint64, size int64, interruptible bool) (*Instance, uint8) {
 	o := CompileOptions{MemoryLimit: memoryLimit}
 	inst := e.newInstance(p, opts, o.memory(), int(o.memory())+4*int(size)+64<<20)
 	flags := inst.flags()
 	if interruptible {
 		flags |= proto.FlagInterruptible
 	}
-	return inst.create(ctx, proto.TResumeFile, proto.ResumeFile{Flags: flags, MemoryLimit: memoryLimit, Size: uint64(size)}.Encode(), f)
+	return inst, flags
 }
 
 // remaining returns how many bytes regular file f holds from its offset.
