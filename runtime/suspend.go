@@ -207,20 +207,7 @@ func (r *Runtime) CompileSuspendable(ctx context.Context, binary []byte, memoryL
 // hold and resumeModule adds again. Without a mutable v128 global it is t.
 func suspendableModule(t *wasm.Module) (*wasm.Module, error) {
 	exportMutableGlobals(t)
-	return globals.AddV128Accessors(t, hostGlobals(t))
-}
-
-// hostGlobals lists the mutable globals that m defines and the host
-// reaches: all but the transform's scratch globals.
-func hostGlobals(m *wasm.Module) []uint32 {
-	var indices []uint32
-	imported, scratch := uint32(m.NumImports(wasm.ExternGlobal)), suspend.FirstScratchGlobal(m)
-	for i, g := range m.Globals {
-		if index := imported + uint32(i); g.Type.Mutable && index < scratch {
-			indices = append(indices, index)
-		}
-	}
-	return indices
+	return globals.AddV128Accessors(t, globals.Host(t))
 }
 
 // exportMutableGlobals exports every mutable global that m defines, so
@@ -232,11 +219,8 @@ func exportMutableGlobals(m *wasm.Module) {
 	for _, e := range m.Exports {
 		exported[e.Name] = true
 	}
-	imported, scratch := uint32(m.NumImports(wasm.ExternGlobal)), suspend.FirstScratchGlobal(m)
-	for i, g := range m.Globals {
-		index := imported + uint32(i)
-		name := globalExportPrefix + strconv.Itoa(int(index))
-		if g.Type.Mutable && !exported[name] && index < scratch {
+	for _, index := range globals.Host(m) {
+		if name := globalExportPrefix + strconv.Itoa(int(index)); !exported[name] {
 			m.Exports = append(m.Exports, wasm.Export{Name: name, Kind: wasm.ExternGlobal, Index: index})
 		}
 	}

@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/gate-wasm/gate/suspend"
 	"github.com/gate-wasm/gate/wasm"
 )
 
@@ -123,4 +124,19 @@ func setBody(index uint32) []byte {
 		{Op: wasm.OpGlobalSet, X: index},
 		{Op: wasm.OpEnd},
 	})
+}
+
+// Host lists the mutable globals that m, a module after the suspendable
+// transform, defines and the host reaches (reads into a snapshot, sets
+// when resuming): all but the transform's scratch globals, which hold
+// nothing between calls of check.
+func Host(m *wasm.Module) []uint32 {
+	var indices []uint32
+	imported, scratch := uint32(m.NumImports(wasm.ExternGlobal)), suspend.FirstScratchGlobal(m)
+	for i, g := range m.Globals {
+		if index := imported + uint32(i); g.Type.Mutable && index < scratch {
+			indices = append(indices, index)
+		}
+	}
+	return indices
 }

@@ -318,12 +318,9 @@ func prepare(original, transformed []byte) ([]byte, *suspendable, error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("the transform's output exports no global %s", fuelExport)
 	}
-	imported, scratch := uint32(m.NumImports(wasm.ExternGlobal)), suspend.FirstScratchGlobal(m)
-	for i, g := range m.Globals {
-		index := imported + uint32(i)
-		if !g.Type.Mutable || index >= scratch { // scratch: not in a snapshot
-			continue
-		}
+	imported := uint32(m.NumImports(wasm.ExternGlobal))
+	for _, index := range globals.Host(m) { // scratch globals: not in a snapshot
+		g := m.Globals[index-imported]
 		switch {
 		case sus.skip != "":
 		case g.Type.Type.IsRef():
