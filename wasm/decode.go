@@ -20,6 +20,11 @@ func Decode(binary []byte) (*Module, error) {
 // goroutines; 0 leaves the choice to bodyWorkers, by the size of the
 // code section.
 func decode(binary []byte, workers int) (*Module, error) {
+	return decodeWith(binary, workers, DecodeOptions{})
+}
+
+// decodeWith is decode with the checks of opts.
+func decodeWith(binary []byte, workers int, opts DecodeOptions) (*Module, error) {
 	if err := checkHeader(binary); err != nil {
 		return nil, err
 	}
@@ -42,7 +47,10 @@ func decode(binary []byte, workers int) (*Module, error) {
 	if workers == 0 {
 		workers = bodyWorkers(codeSize)
 	}
-	d := decoder{m: &Module{Customs: make([]Custom, 0, customs)}, workers: workers}
+	d := decoder{m: &Module{Customs: make([]Custom, 0, customs)}, workers: workers, lim: opts.Limits, imports: opts.Imports}
+	if d.lim == nil {
+		d.lim = &ModuleLimits{}
+	}
 	after, lastOrder := SectionCustom, 0
 	for off := len(Magic) + len(Version); off < len(binary); {
 		s, _ := nextSection(binary, off, &lastOrder)
@@ -71,6 +79,8 @@ type decoder struct {
 	instr instrReader // reused for every expression
 
 	workers int // goroutines to check the function bodies on
+	lim     *ModuleLimits
+	imports func([]FuncType, []Import) error // see DecodeOptions
 
 	hasFuncSection bool
 	codeOff        int // offset of the code section, for errors
@@ -84,6 +94,8 @@ type decoder struct {
 func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
 	d.r = reader{b: s.Payload, base: s.Offset}
 	r, m := &d.r, d.m
+	lim := d.lim
+	start := r.off
 	switch s.ID {
 	case SectionCustom:
 		name := r.name("custom section name")
@@ -92,17 +104,28 @@ func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
 			r.off = len(r.b)
 		}
 	case SectionType:
-		m.Types = readTypes(r)
+		m.Types = readTypes(r, lim)
 	case SectionImport:
 		m.Imports = readImports(r, false)
+		d.checkImportCounts(start)
+		if r.err == nil && d.imports != nil {
+			r.err = d.imports(m.Types, m.Imports)
+		}
 	case SectionFunction:
 		d.hasFuncSection = true
 		m.Funcs = readIndices(r, "function count", "type index")
+		r.count(start, uint64(m.NumImports(ExternFunc))+uint64(len(m.Funcs)), "functions", lim.Functions)
 	case SectionTable:
 		n, c := r.vec("table count", 3)
+		r.count(start, uint64(m.NumImports(ExternTable))+uint64(n), "tables", lim.Tables)
 		m.Tables = make([]TableType, 0, c)
 		for i := uint32(0); i < n && r.err == nil; i++ {
-			m.Tables = append(m.Tables, TableType{Elem: r.refType("table element type"), Limits: r.limits(false)})
+			off := r.off
+			t := TableType{Elem: r.refType("table element type"), Limits: r.limits(false)}
+			if r.err == nil && over(t.Limits.Min, lim.TableSize) {
+				r.overLimit(off, "initial elements of a table", lim.TableSize, uint64(t.Limits.Min))
+			}
+			m.Tables = append(m.Tables, t)
 		}
 	case SectionMemory:
 		n, c := r.vec("memory count", 2)
@@ -112,6 +135,7 @@ func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
 		}
 	case SectionGlobal:
 		n, c := r.vec("global count", 3)
+		r.count(start, uint64(m.NumImports(ExternGlobal))+uint64(n), "globals", lim.Globals)
 		m.Globals = make([]Global, 0, c)
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			t := r.globalType()
@@ -119,24 +143,29 @@ func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
 		}
 	case SectionExport:
 		m.Exports = readExports(r)
+		r.count(start, uint64(len(m.Exports)), "exports", lim.Exports)
 	case SectionStart:
 		m.Start, m.HasStart = r.u32("start function index"), true
 	case SectionElement:
 		n, c := r.vec("element segment count", 3)
+		r.count(start, uint64(n), "element segments", lim.ElementSegments)
 		m.Elements = make([]Element, 0, c)
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			m.Elements = append(m.Elements, d.element(r))
 		}
 	case SectionDataCount:
 		m.DataCount, m.HasDataCount = r.u32("data count"), true
+		r.count(start, uint64(m.DataCount), "data segments", lim.DataSegments)
 	case SectionCode:
 		d.codeOff = s.Start
 		n, c := r.vec("function body count", 2)
+		r.count(start, uint64(m.NumImports(ExternFunc))+uint64(n), "functions", lim.Functions)
 		m.Code = make([]Code, 0, c)
 		d.codes(r, n)
 	case SectionData:
 		d.dataOff = s.Start
 		n, c := r.vec("data segment count", 2)
+		r.count(start, uint64(n), "data segments", lim.DataSegments)
 		m.Data = make([]Data, 0, c)
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			m.Data = append(m.Data, d.data(r))
@@ -174,17 +203,41 @@ func (d *decoder) crossCheck(size int) error {
 	return nil
 }
 
-func readTypes(r *reader) []FuncType {
+func readTypes(r *reader, lim *ModuleLimits) []FuncType {
 	n, c := r.vec("type count", 3)
+	r.count(0, uint64(n), "types", lim.Types)
 	types := make([]FuncType, 0, c)
 	for i := uint32(0); i < n && r.err == nil; i++ {
+		off := r.off
 		if form := r.byte("function type form"); r.err == nil && form != 0x60 {
 			r.failAt(r.off-1, fmt.Errorf("type %d: form 0x%02x is not a function type (0x60)", i, form))
 		}
 		params := readValTypes(r, "parameter")
-		types = append(types, FuncType{Params: params, Results: readValTypes(r, "result")})
+		results := readValTypes(r, "result")
+		if r.err == nil && over(len(params), lim.Params) {
+			r.overLimit(off, "parameters of a function type", lim.Params, uint64(len(params)))
+		}
+		if r.err == nil && over(len(results), lim.Results) {
+			r.overLimit(off, "results of a function type", lim.Results, uint64(len(results)))
+		}
+		types = append(types, FuncType{Params: params, Results: results})
 	}
 	return types
+}
+
+// checkImportCounts checks the imports against the limits on imports
+// and on the functions, tables and globals they add to.
+func (d *decoder) checkImportCounts(off int) {
+	r, m, lim := &d.r, d.m, d.lim
+	r.count(off, uint64(len(m.Imports)), "imports", lim.Imports)
+	r.count(off, uint64(m.NumImports(ExternFunc)), "functions", lim.Functions)
+	r.count(off, uint64(m.NumImports(ExternTable)), "tables", lim.Tables)
+	r.count(off, uint64(m.NumImports(ExternGlobal)), "globals", lim.Globals)
+	for _, imp := range m.Imports {
+		if imp.Kind == ExternTable && r.err == nil && over(imp.Table.Limits.Min, lim.TableSize) {
+			r.overLimit(off, "initial elements of a table", lim.TableSize, uint64(imp.Table.Limits.Min))
+		}
+	}
 }
 
 func readValTypes(r *reader, what string) []ValType {
@@ -258,13 +311,17 @@ func (d *decoder) element(r *reader) Element {
 				r.failAt(kindOff, fmt.Errorf("malformed element kind 0x%02x", kind))
 			}
 		}
+		countOff := r.off
 		e.Funcs = readIndices(r, "element count", "element function index")
+		r.count(countOff, uint64(len(e.Funcs)), "elements of a segment", d.lim.Elements)
 		return e
 	}
 	if explicitType {
 		e.Type = r.refType("element reference type")
 	}
+	countOff := r.off
 	n, c := r.vec("element count", 1)
+	r.count(countOff, uint64(n), "elements of a segment", d.lim.Elements)
 	e.Exprs = make([][]byte, 0, c)
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		e.Exprs = append(e.Exprs, readExpr(r, &d.instr))
@@ -307,8 +364,9 @@ func (d *decoder) data(r *reader) Data {
 // failing body, or else that of the malformed entry.
 func (d *decoder) codes(r *reader, n uint32) {
 	m := d.m
+	imported := m.NumImports(ExternFunc)
 	for i := uint32(0); i < n && r.err == nil; i++ {
-		m.Code = append(m.Code, codeEntry(r))
+		m.Code = append(m.Code, d.codeEntry(r, imported+int(i)))
 	}
 	entryErr := r.err
 	checked := len(m.Code)
@@ -318,9 +376,12 @@ func (d *decoder) codes(r *reader, n uint32) {
 	var dataOff atomic.Int64
 	dataOff.Store(math.MaxInt64)
 	r.err = lowestError(checked, d.workers, func(i int) int { return len(m.Code[i].Body) }, func() func(int) error {
-		var instr instrReader
+		instr := instrReader{lim: d.lim}
 		return func(i int) error {
 			usesData, off, err := checkBody(&m.Code[i], &instr)
+			if le, ok := err.(*LimitError); ok {
+				le.Where = fmt.Sprintf("function %d", imported+i)
+			}
 			if usesData {
 				// Bodies follow each other in the binary: the
 				// lowest offset is that of the first body using
@@ -340,9 +401,13 @@ func (d *decoder) codes(r *reader, n uint32) {
 
 // codeEntry reads the size and locals of an entry of the code section;
 // the Code's Body is the rest of the entry, which checkBody checks.
-func codeEntry(r *reader) Code {
+func (d *decoder) codeEntry(r *reader, fn int) Code {
 	sizeOff := r.off
 	size := r.u32("function body size")
+	if r.err == nil && over(size, d.lim.FunctionSize) {
+		r.overLimit(sizeOff, "bytes of a function body", d.lim.FunctionSize, uint64(size))
+		r.err.(*LimitError).Where = fmt.Sprintf("function %d", fn)
+	}
 	if r.err == nil && uint64(size) > uint64(len(r.b)-r.off) {
 		r.failAt(sizeOff, fmt.Errorf("function body of %d bytes: %w", size, errTruncated))
 	}
@@ -352,6 +417,18 @@ func codeEntry(r *reader) Code {
 	entry := &reader{b: r.b[r.off : r.off+int(size)], base: r.base + r.off}
 	r.off += int(size)
 	c := Code{Locals: readLocals(entry)}
+	if entry.err == nil && d.lim.Locals != 0 {
+		// The parameters are locals too; an index past the types is
+		// Validate's to refuse.
+		params := 0
+		if i := fn - d.m.NumImports(ExternFunc); i < len(d.m.Funcs) && int(d.m.Funcs[i]) < len(d.m.Types) {
+			params = len(d.m.Types[d.m.Funcs[i]].Params)
+		}
+		if n := c.NumLocals() + uint64(params); over(n, d.lim.Locals) {
+			entry.overLimit(0, "locals", d.lim.Locals, n)
+			entry.err.(*LimitError).Where = fmt.Sprintf("function %d", fn)
+		}
+	}
 	c.Offset = entry.base + entry.off
 	// The body is kept as it is: only its locals matter to Encode.
 	r.padded = r.padded || entry.padded

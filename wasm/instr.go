@@ -159,6 +159,8 @@ type instrReader struct {
 	reuse  bool
 	labels []uint32
 	types  []ValType
+
+	lim *ModuleLimits // nil: none
 }
 
 // next decodes the next instruction into in. It returns false at the end
@@ -203,6 +205,10 @@ func (d *instrReader) next(in *Instr) bool {
 	}
 	switch in.Op {
 	case OpBlock, OpLoop, OpIf:
+		if d.lim != nil && over(len(d.blocks)+1, d.lim.BlockDepth) {
+			r.overLimit(start, "blocks nested", d.lim.BlockDepth, uint64(len(d.blocks)+1))
+			return false
+		}
 		d.blocks = append(d.blocks, in.Op)
 	case OpElse:
 		if n := len(d.blocks); n == 0 || d.blocks[n-1] != OpIf {
@@ -250,7 +256,12 @@ func (d *instrReader) immediates(in *Instr, info *opcodeInfo) {
 	case immIndex:
 		in.X = r.u32("index")
 	case immBrTable:
+		countOff := r.off
 		n, c := r.vec("br_table label count", 1)
+		if d.lim != nil && over(n, d.lim.BrTableTargets) {
+			r.overLimit(countOff, "br_table targets", d.lim.BrTableTargets, uint64(n))
+			return
+		}
 		switch {
 		case n == 0:
 		case d.reuse && cap(d.labels) >= c:
@@ -363,7 +374,7 @@ func (d *instrReader) zero() {
 // r and returns its bytes; d receives what it used.
 func readExpr(r *reader, d *instrReader) []byte {
 	start := r.off
-	*d = instrReader{r: r, blocks: d.blocks[:0], reuse: true, labels: d.labels, types: d.types}
+	*d = instrReader{r: r, blocks: d.blocks[:0], reuse: true, labels: d.labels, types: d.types, lim: d.lim}
 	var in Instr
 	for d.next(&in) {
 	}

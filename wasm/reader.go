@@ -29,6 +29,21 @@ func (r *reader) failAt(off int, err error) {
 	}
 }
 
+// overLimit records, unless an error came first, that the input has
+// value of what limit max bounds, at offset off of b.
+func (r *reader) overLimit(off int, limit string, max uint32, value uint64) {
+	if r.err == nil {
+		r.err = &LimitError{Limit: limit, Max: uint64(max), Value: value, Offset: r.base + off}
+	}
+}
+
+// count checks a count read at offset off against limit max.
+func (r *reader) count(off int, n uint64, limit string, max uint32) {
+	if over(n, max) {
+		r.overLimit(off, limit, max, n)
+	}
+}
+
 func (r *reader) byte(what string) byte {
 	if r.err != nil {
 		return 0
