@@ -66,8 +66,12 @@ func TestLimits(t *testing.T) {
 		}), 2},
 		{"types", func(l *wasm.ModuleLimits, v uint32) { l.Types = v }, grow, edit(grow, func(m *wasm.Module) { m.Types = append(m.Types, wasm.FuncType{}) }), 1},
 		{"parameters of a function type", func(l *wasm.ModuleLimits, v uint32) { l.Params = v },
-			edit(grow, func(m *wasm.Module) { m.Types = append(m.Types, wasm.FuncType{Params: []wasm.ValType{wasm.I32, wasm.I32, wasm.I32}}) }),
-			edit(grow, func(m *wasm.Module) { m.Types = append(m.Types, wasm.FuncType{Params: []wasm.ValType{wasm.I32, wasm.I32, wasm.I32, wasm.I32}}) }), 3},
+			edit(grow, func(m *wasm.Module) {
+				m.Types = append(m.Types, wasm.FuncType{Params: []wasm.ValType{wasm.I32, wasm.I32, wasm.I32}})
+			}),
+			edit(grow, func(m *wasm.Module) {
+				m.Types = append(m.Types, wasm.FuncType{Params: []wasm.ValType{wasm.I32, wasm.I32, wasm.I32, wasm.I32}})
+			}), 3},
 		{"globals", func(l *wasm.ModuleLimits, v uint32) { l.Globals = v }, withGlobals(grow, 2), withGlobals(grow, 3), 2},
 		{"data segments", func(l *wasm.ModuleLimits, v uint32) { l.DataSegments = v }, withData(grow, 4), withData(grow, 5), 4},
 		{"bytes of module", func(l *wasm.ModuleLimits, v uint32) { l.ModuleSize = uint64(v) }, grow, grow, uint32(len(grow))},
