@@ -85,27 +85,74 @@ func (e *ModuleError) Unwrap() error { return e.Err }
 // Compile validates and compiles a WebAssembly module. memoryLimit caps
 // its linear memory in bytes (rounded down to whole 64 KiB pages; 0 means
 // DefaultMemoryLimit): memory.grow beyond it fails, and a module whose
-// initial memory exceeds it is refused.
+// initial memory exceeds it is refused. Its tables are capped too (see
+// tableCap).
 func (r *Runtime) Compile(ctx context.Context, binary []byte, memoryLimit uint64) (*Module, error) {
-	if err := validate(binary); err != nil {
+	if _, err := r.decodeProgram(binary); err != nil {
 		return nil, err
 	}
 	return r.compile(ctx, binary, memoryLimit, false)
 }
 
-// validate decodes and validates binary with package wasm before the
-// engine sees it. wazero's own validation is not enough for untrusted
-// input: v1.12 panics (index out of range) on a call_indirect whose type
-// index is out of range, which a damaged module easily has.
-func validate(binary []byte) error {
-	m, err := wasm.Decode(binary)
+// decodeProgram decodes and validates binary, a program given to Compile
+// or CompileSuspendable, with package wasm before the engine sees it,
+// within the runtime's limits, and with its imports checked against the
+// ABI before its code is read: refusing a module costs little. wazero's
+// own validation is not enough for untrusted input: v1.12 panics (index
+// out of range) on a call_indirect whose type index is out of range,
+// which a damaged module easily has.
+func (r *Runtime) decodeProgram(binary []byte) (*wasm.Module, error) {
+	m, err := wasm.DecodeWith(binary, wasm.DecodeOptions{Limits: &r.limits, Imports: r.checkImports})
 	if err == nil {
 		err = wasm.Validate(m)
 	}
-	if err != nil {
-		return &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
+	var refusal *ModuleError
+	var limit *wasm.LimitError
+	switch {
+	case err == nil:
+		return m, nil
+	case errors.As(err, &refusal):
+		return nil, refusal
+	case errors.As(err, &limit):
+		return nil, &ModuleError{Reason: err.Error(), Err: err}
+	}
+	return nil, &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
+}
+
+// checkImports refuses imports that Gate does not provide: anything but
+// the ABI's functions, with their types. A type index out of range is
+// left to Validate.
+func (r *Runtime) checkImports(types []wasm.FuncType, imports []wasm.Import) error {
+	for _, imp := range imports {
+		if imp.Kind != wasm.ExternFunc {
+			return &ModuleError{Reason: fmt.Sprintf("module imports %s %s.%s, which Gate does not provide: a program defines its own",
+				imp.Kind, imp.Module, imp.Name)}
+		}
+		f := r.abi[imp.Name]
+		if imp.Module != wasi.ModuleName || f == nil {
+			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s, which Gate does not provide", imp.Module, imp.Name)}
+		}
+		if int(imp.Type) >= len(types) {
+			continue
+		}
+		ft := types[imp.Type]
+		want := signature(abiParams(f), abiResults(f))
+		if have := signature(valueTypes(ft.Params), valueTypes(ft.Results)); have != want {
+			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s with type %s, but Gate provides %s",
+				imp.Module, imp.Name, have, want)}
+		}
 	}
 	return nil
+}
+
+// valueTypes converts value types to the engine's, which share their
+// encoding.
+func valueTypes(ts []wasm.ValType) []api.ValueType {
+	out := make([]api.ValueType, len(ts))
+	for i, t := range ts {
+		out[i] = api.ValueType(t)
+	}
+	return out
 }
 
 // compile is Compile of a module that package wasm has validated;
@@ -118,6 +165,13 @@ func (r *Runtime) compile(ctx context.Context, binary []byte, memoryLimit uint64
 	capped, err := wasm.CapMemory(binary, uint32(pages))
 	if err != nil {
 		var capErr *wasm.MemoryCapError
+		if errors.As(err, &capErr) {
+			return nil, &ModuleError{Reason: err.Error(), Err: err}
+		}
+		return nil, &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
+	}
+	if capped, err = wasm.CapTables(capped, tableCap(pages*wasm.PageSize)); err != nil {
+		var capErr *wasm.TableCapError
 		if errors.As(err, &capErr) {
 			return nil, &ModuleError{Reason: err.Error(), Err: err}
 		}
@@ -159,6 +213,24 @@ func (r *Runtime) compileEngine(ctx context.Context, binary []byte) (compiled wa
 		}
 	}()
 	return r.engine.CompileModule(ctx, binary)
+}
+
+// Table caps, in elements: wazero keeps a table's elements in a slice of
+// 8-byte words, outside the linear memory.
+const (
+	minTableCap = 1 << 16
+	maxTableCap = 10_000_000
+)
+
+// tableCap is the cap on the elements of a module's tables, all
+// together, for a memory cap of memoryLimit bytes: tables take at most
+// as many bytes as the memory may (at least 64 Ki elements, which any
+// program's function table fits, and at most 10,000,000, V8's limit on
+// a table), so that table.grow, which wazero allocates outside the
+// linear memory, cannot make an instance take more than twice its
+// memory cap.
+func tableCap(memoryLimit uint64) uint32 {
+	return uint32(min(max(memoryLimit/8, minTableCap), maxTableCap))
 }
 
 // capPages returns the cap on a module's memory in pages for a memory

@@ -26,6 +26,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/gate-wasm/gate/runtime/internal/wasi"
+	"github.com/gate-wasm/gate/wasm"
 )
 
 // DefaultMemoryLimit is the cap on an instance's linear memory when none
@@ -56,6 +57,9 @@ type Config struct {
 	Interruptible bool
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// Limits bound the modules Compile and CompileSuspendable accept
+	// (docs/SECURITY.md); nil means wasm.DefaultModuleLimits.
+	Limits *wasm.ModuleLimits
 }
 
 // Runtime compiles modules and runs their instances. Its methods may be
@@ -68,6 +72,7 @@ type Runtime struct {
 	log          *slog.Logger
 	// interruptible is Config.Interruptible.
 	interruptible bool
+	limits        wasm.ModuleLimits
 	// abandoned counts instances whose goroutine Run gave up on (see
 	// Instance.Run): it may still be running compiled code.
 	abandoned atomic.Int32
@@ -129,6 +134,10 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.limits = wasm.DefaultModuleLimits()
+	if cfg.Limits != nil {
+		r.limits = *cfg.Limits
 	}
 	if err := r.instantiateABI(ctx); err != nil {
 		r.Close(ctx)

@@ -171,17 +171,27 @@ func (r *Runtime) instantiateSuspend(ctx context.Context) error {
 	return nil
 }
 
+// MaxSnapshotSize is the size of the largest snapshot that Resume takes
+// for a memory cap of memoryLimit bytes (0 meaning DefaultMemoryLimit):
+// the memory, the program's module after the transform (which grows it
+// by less than half: four times the limit on modules leaves room), and
+// 64 MiB for frames and the ABI's state. A larger file is refused
+// before it is read.
+func MaxSnapshotSize(memoryLimit uint64) uint64 {
+	if memoryLimit == 0 {
+		memoryLimit = DefaultMemoryLimit
+	}
+	return min(memoryLimit, wasm.MaxPages*wasm.PageSize) + 4*wasm.DefaultModuleLimits().ModuleSize + 64<<20
+}
+
 // CompileSuspendable compiles binary after the suspendable transform
 // (docs/SUSPEND.md), so that its instances can be suspended with Suspend
 // and written with WriteSnapshot, to be resumed with Resume. Otherwise it
 // is Compile.
 func (r *Runtime) CompileSuspendable(ctx context.Context, binary []byte, memoryLimit uint64) (*Module, error) {
-	m, err := wasm.Decode(binary)
+	m, err := r.decodeProgram(binary)
 	if err != nil {
-		return nil, &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
-	}
-	if err := wasm.Validate(m); err != nil {
-		return nil, &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
+		return nil, err
 	}
 	t, err := suspend.Transform(m)
 	if err != nil {
@@ -476,6 +486,10 @@ func (i *Instance) PrepareResume(ctx context.Context, memoryLimit uint64) error 
 // state is set to rewinding. Everything is checked before anything of the
 // snapshot runs (docs/SNAPSHOT.md).
 func (r *Runtime) Resume(ctx context.Context, binary []byte, memoryLimit uint64, opts Options) (*Instance, error) {
+	if max := MaxSnapshotSize(memoryLimit); uint64(len(binary)) > max {
+		return nil, &ModuleError{Reason: fmt.Sprintf("snapshot of %d bytes is larger than the limit of %d for a memory cap of %d bytes",
+			len(binary), max, memoryLimit)}
+	}
 	snap, err := snapshot.ParseUnverified(binary)
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error(), Err: err}

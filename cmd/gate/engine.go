@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gate-wasm/gate/runtime"
+	"github.com/gate-wasm/gate/wasm"
 )
 
 // program is a running or runnable instance: a runtime.Instance in
@@ -59,22 +61,59 @@ type snapshotSource struct {
 	size int64
 }
 
-// openSnapshot opens the snapshot at path.
-func openSnapshot(path string) (snapshotSource, error) {
+// openSnapshot opens the snapshot at path, of at most maxSize bytes. A
+// file that does not start like a module, or is larger, is refused
+// before it is read.
+func openSnapshot(path string, maxSize uint64) (snapshotSource, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return snapshotSource{}, err
 	}
 	st, err := f.Stat()
 	if err == nil && st.Mode().IsRegular() {
+		if err := checkSnapshotFile(f, st.Size(), maxSize); err != nil {
+			f.Close()
+			return snapshotSource{}, fmt.Errorf("%s: %w", path, err)
+		}
 		return snapshotSource{file: f, size: st.Size()}, nil
 	}
 	var data []byte
 	if err == nil {
-		data, err = io.ReadAll(f)
+		// A snapshot is a module: the same checks, as it is read.
+		data, err = wasm.ReadModule(f, -1, maxSize)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", path, snapshotSizeError(err))
+		}
 	}
 	f.Close()
 	return snapshotSource{data: data, size: int64(len(data))}, err
+}
+
+// checkSnapshotFile checks the header and the size of the snapshot file
+// f of size bytes, without reading more than its header.
+func checkSnapshotFile(f *os.File, size int64, maxSize uint64) error {
+	header := make([]byte, wasm.HeaderSize)
+	n, err := f.ReadAt(header, 0)
+	if err != nil && err != io.EOF {
+		return err
+	}
+	if err := wasm.CheckHeader(header[:n]); err != nil {
+		return fmt.Errorf("invalid snapshot: %w", err)
+	}
+	if uint64(size) > maxSize {
+		return fmt.Errorf("snapshot of %d bytes is larger than the limit of %d for its memory cap", size, maxSize)
+	}
+	return nil
+}
+
+// snapshotSizeError rewords the module size limit of wasm.ReadModule
+// as the snapshot's.
+func snapshotSizeError(err error) error {
+	var limit *wasm.LimitError
+	if errors.As(err, &limit) {
+		return fmt.Errorf("snapshot of more than %d bytes is larger than the limit for its memory cap", limit.Max)
+	}
+	return fmt.Errorf("invalid snapshot: %w", err)
 }
 
 // close closes the file, if any.

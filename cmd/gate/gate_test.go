@@ -23,6 +23,9 @@ import (
 var gateBinary string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(rusageEnv) != "" {
+		os.Exit(rusageMain())
+	}
 	dir, err := os.MkdirTemp("", "gate-cli-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 
@@ -37,7 +36,8 @@ same file). Exit statuses are those of gate run.`,
 			if err := f.check("resume"); err != nil {
 				return err
 			}
-			snap, err := openSnapshot(path)
+			memory, _ := parseSize(f.memory) // checked by check
+			snap, err := openSnapshot(path, runtime.MaxSnapshotSize(memory))
 			if err != nil {
 				return refused("%v", err)
 			}
@@ -86,7 +86,13 @@ func newInspectCommand(stdout io.Writer) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
+			// Any memory cap: inspect runs nothing.
+			snap, err := openSnapshot(args[0], runtime.MaxSnapshotSize(wasm.MaxPages*wasm.PageSize))
+			if err != nil {
+				return refused("%v", err)
+			}
+			defer snap.close()
+			data, err := snap.bytes()
 			if err != nil {
 				return refused("%v", err)
 			}

@@ -87,7 +87,7 @@ func runProgram(ctx context.Context, f runFlags, path string, args []string, std
 	if err := f.check("run"); err != nil {
 		return err
 	}
-	binary, err := os.ReadFile(path)
+	binary, err := readModule(path)
 	if err != nil {
 		return refused("%v", err)
 	}
@@ -109,6 +109,32 @@ func runProgram(ctx context.Context, f runFlags, path string, args []string, std
 		}
 		return p, err
 	})
+}
+
+// readModule reads the module at path, refusing on its first bytes a
+// file that is not a module and on its size one over the limit, before
+// reading it. Its errors name the file.
+func readModule(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	b, err := wasm.ReadModule(f, size, wasm.DefaultModuleLimits().ModuleSize)
+	var limit *wasm.LimitError
+	var format *wasm.FormatError
+	switch {
+	case err == nil:
+	case errors.Is(err, wasm.ErrNotModule) || errors.As(err, &format) && !errors.As(err, &limit):
+		err = fmt.Errorf("%s: invalid module: %w", path, err)
+	default:
+		err = fmt.Errorf("%s: %w", path, err)
+	}
+	return b, err
 }
 
 // check validates the flags of command cmd.

@@ -1,0 +1,103 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	goruntime "runtime"
+	"strings"
+	"testing"
+
+	"github.com/gate-wasm/gate/internal/hostile"
+	"github.com/gate-wasm/gate/runtime"
+	"github.com/gate-wasm/gate/wasm"
+)
+
+// TestCompileLimits checks that modules over the default limits are
+// refused by Compile and CompileSuspendable with one line naming the
+// limit, and that a module importing what Gate does not provide is
+// refused for that before its code is read.
+func TestCompileLimits(t *testing.T) {
+	rt := newRuntime(t, runtime.Config{})
+	ctx := context.Background()
+	nope, err := wasm.Decode(hostile.LocalsCalls(0, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nope.Imports = []wasm.Import{{Module: "env", Name: "nope", Kind: wasm.ExternFunc}}
+	nopeBin := wasm.Encode(nope)
+	nopeBin[len(nopeBin)-1] = 0xff // a malformed body, never read
+	for _, c := range []struct {
+		name, want string
+		bin        []byte
+	}{
+		{"br_table of 1,000,000 targets", "br_table targets", hostile.BrTable(1_000_000)},
+		{"100,000 nested blocks", "blocks nested", hostile.NestedBlocks(100_000)},
+		{"100,000 nested loops", "blocks nested", hostile.NestedLoops(100_000, true, 0)},
+		{"50,001 locals", "locals", hostile.LocalsLoops(50_001, 1)},
+		{"env.nope before malformed code", "module imports function env.nope, which Gate does not provide", nopeBin},
+	} {
+		for _, suspendable := range []bool{false, true} {
+			compile := rt.Compile
+			if suspendable {
+				compile = rt.CompileSuspendable
+			}
+			_, err := compile(ctx, c.bin, 0)
+			var me *runtime.ModuleError
+			if !errors.As(err, &me) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s (suspendable %v): %v; want one line naming %q", c.name, suspendable, err, c.want)
+			}
+		}
+	}
+}
+
+// TestTableGrowCapped grows a table by more than any cap, once and in a
+// loop: table.grow returns -1 (the program traps if it does not), and
+// the process does not allocate the table.
+func TestTableGrowCapped(t *testing.T) {
+	rt := newRuntime(t, runtime.Config{})
+	ctx := context.Background()
+	for _, c := range []struct {
+		name  string
+		delta uint32
+		loop  bool
+	}{
+		{"10^8 once", 100_000_000, false},
+		{"2^32-2 once", 0xfffffffe, false},
+		{"10^8 in a loop", 100_000_000, true},
+		{"2^32-2 in a loop", 0xfffffffe, true},
+		{"10^6 in a loop", 1_000_000, true},
+	} {
+		var before, after goruntime.MemStats
+		goruntime.GC()
+		goruntime.ReadMemStats(&before)
+		m, err := rt.Compile(ctx, hostile.TableGrow(c.delta, c.loop), 16<<20)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		out := run(t, ctx, rt, m, 0, runtime.Options{})
+		if out.err != nil || out.code != 0 {
+			t.Errorf("%s: status %d, %v; want table.grow to fail and the program to return", c.name, out.code, out.err)
+		}
+		goruntime.ReadMemStats(&after)
+		// 16 MiB of memory cap: 2 Mi elements of 8 bytes at most.
+		if grown := after.TotalAlloc - before.TotalAlloc; grown > 64<<20 {
+			t.Errorf("%s: %d MiB allocated", c.name, grown>>20)
+		}
+		m.Close(ctx)
+	}
+}
+
+// TestTableCapRefuses checks that a module whose tables start larger
+// than the cap is refused, naming it.
+func TestTableCapRefuses(t *testing.T) {
+	rt := newRuntime(t, runtime.Config{})
+	m, err := wasm.Decode(hostile.TableGrow(1, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Tables[0].Limits.Min = 3 << 20 // over 2 Mi, the cap for 16 MiB
+	_, err = rt.Compile(context.Background(), wasm.Encode(m), 16<<20)
+	if err == nil || !strings.Contains(err.Error(), "more than the cap of 2097152") {
+		t.Errorf("Compile: %v", err)
+	}
+}
