@@ -157,6 +157,7 @@ func FuzzDecode(f *testing.F) {
 		// Bodies checked on several goroutines give what one gives.
 		m3, err3 := decode(b, 3)
 		sameError(t, "decode on 3 goroutines", err3, err)
+		checkLimited(t, b, m, err)
 		if err != nil {
 			checkDecodeError(t, err, len(b))
 			return
@@ -206,3 +207,103 @@ func checkDecodeError(t *testing.T, err error, size int) {
 // specDirOrEmpty is specDir for code without a *testing.T: the suite's
 // directory, or "" when there is none.
 func specDirOrEmpty() string { return testprog.SpecDir() }
+
+// fuzzLimits are small enough for fuzzed modules to reach.
+var fuzzLimits = ModuleLimits{
+	ModuleSize: 4096, Types: 4, Params: 3, Results: 2, Imports: 3, Functions: 5, Tables: 2,
+	TableSize: 8, Globals: 3, Exports: 3, ElementSegments: 2, Elements: 4, DataSegments: 2,
+	FunctionSize: 64, Locals: 6, BlockDepth: 3, BrTableTargets: 2,
+}
+
+// checkLimited decodes b with fuzzLimits and checks the result against
+// Decode's (m, err): a module over a limit is refused with a
+// *LimitError that is true of it, and one within them decodes as
+// without limits.
+func checkLimited(t *testing.T, b []byte, m *Module, err error) {
+	t.Helper()
+	lm, lerr := DecodeWith(b, DecodeOptions{Limits: &fuzzLimits})
+	var le *LimitError
+	switch {
+	case errors.As(lerr, &le):
+		if le.Value <= le.Max || le.Offset < 0 || le.Offset > len(b) {
+			t.Fatalf("limit error that does not hold, or outside the input: %v", lerr)
+		}
+	case lerr != nil:
+		if err == nil {
+			t.Fatalf("DecodeWith: %v; Decode: no error", lerr)
+		}
+	case err != nil:
+		t.Fatalf("DecodeWith: no error; Decode: %v", err)
+	default:
+		if !reflect.DeepEqual(lm, m) {
+			t.Fatal("DecodeWith: a different Module")
+		}
+		if msg := overLimits(lm, fuzzLimits); msg != "" {
+			t.Fatalf("DecodeWith accepted a module over a limit: %s", msg)
+		}
+	}
+}
+
+// overLimits names a limit of lim that m exceeds, or returns "".
+func overLimits(m *Module, lim ModuleLimits) string {
+	funcs := m.NumImports(ExternFunc) + len(m.Funcs)
+	switch {
+	case len(m.Types) > int(lim.Types):
+		return "types"
+	case len(m.Imports) > int(lim.Imports):
+		return "imports"
+	case funcs > int(lim.Functions):
+		return "functions"
+	case m.NumImports(ExternTable)+len(m.Tables) > int(lim.Tables):
+		return "tables"
+	case m.NumImports(ExternGlobal)+len(m.Globals) > int(lim.Globals):
+		return "globals"
+	case len(m.Exports) > int(lim.Exports):
+		return "exports"
+	case len(m.Elements) > int(lim.ElementSegments):
+		return "element segments"
+	case len(m.Data) > int(lim.DataSegments):
+		return "data segments"
+	}
+	for _, ft := range m.Types {
+		if len(ft.Params) > int(lim.Params) || len(ft.Results) > int(lim.Results) {
+			return "parameters or results"
+		}
+	}
+	for _, tt := range m.Tables {
+		if tt.Limits.Min > lim.TableSize {
+			return "table size"
+		}
+	}
+	for _, e := range m.Elements {
+		if len(e.Funcs)+len(e.Exprs) > int(lim.Elements) {
+			return "elements"
+		}
+	}
+	for i := range m.Code {
+		c := &m.Code[i]
+		if len(c.Body) > int(lim.FunctionSize) {
+			return "function size"
+		}
+		instrs, err := c.Instructions()
+		if err != nil {
+			return "undecodable body: " + err.Error()
+		}
+		depth := 0
+		for _, in := range instrs {
+			switch in.Op {
+			case OpBlock, OpLoop, OpIf:
+				if depth++; depth > int(lim.BlockDepth) {
+					return "block depth"
+				}
+			case OpEnd:
+				depth--
+			case OpBrTable:
+				if len(in.Labels) > int(lim.BrTableTargets) {
+					return "br_table targets"
+				}
+			}
+		}
+	}
+	return ""
+}
