@@ -171,6 +171,7 @@ func TestHostileModules(t *testing.T) {
 		refused("100,000 nested loops", hostile.NestedLoops(100_000, true, 0), "blocks nested, more than the limit of 8192")
 		refused("1,000,000 nested loops", hostile.NestedLoops(1_000_000, false, 0), "blocks nested, more than the limit of 8192")
 		refused("50,001 locals", hostile.LocalsLoops(50_001, 1), "50001 locals, more than the limit of 50000")
+		refused("30 MB importing env.nope", hostile.ImportingNope(30<<20), "module imports function env.nope, which Gate does not provide")
 		cases = append(cases,
 			hostileCase{"100,000 functions sandbox " + sandbox, run(), writeModule(hostile.Functions(100_000)), 0, ""},
 			hostileCase{"table.grow 10^8 sandbox " + sandbox, run("--memory", "16MiB"), writeModule(hostile.TableGrow(100_000_000, false)), 0, ""},

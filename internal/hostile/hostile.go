@@ -164,6 +164,43 @@ func TableGrow(delta uint32, loop bool) []byte {
 	return command(1, shape, &wasm.Limits{})
 }
 
+// ImportingNope is a module of about codeBytes bytes of code (in
+// functions of at most 1 MiB each, calls one after the other) that
+// imports env.nope, which Gate does not provide. Its import section
+// comes before its code: a host that refuses it should not have to
+// read the code.
+func ImportingNope(codeBytes int) []byte {
+	m, err := wasm.Decode(command(0, nil, nil))
+	if err != nil {
+		panic(fmt.Sprintf("hostile: %v", err))
+	}
+	m.Imports = []wasm.Import{{Module: "env", Name: "nope", Kind: wasm.ExternFunc}}
+	// The import is function 0 now: shift the calls and the export.
+	m.Exports[0].Index++
+	calls := make([]wasm.Instr, 0, 1<<19)
+	for range 1 << 19 { // 2 bytes each
+		calls = append(calls, call(fnLeaf+1))
+	}
+	body := wasm.EncodeBody(append(calls, ins(wasm.OpEnd)))
+	for i := range m.Code {
+		instrs, err := m.Code[i].Instructions()
+		if err != nil {
+			panic(fmt.Sprintf("hostile: %v", err))
+		}
+		for j := range instrs {
+			if instrs[j].Op == wasm.OpCall {
+				instrs[j].X++
+			}
+		}
+		m.Code[i].Body = wasm.EncodeBody(instrs)
+	}
+	for n := 0; n < codeBytes; n += len(body) {
+		m.Funcs = append(m.Funcs, 0)
+		m.Code = append(m.Code, wasm.Code{Body: body})
+	}
+	return wasm.Encode(m)
+}
+
 // SparseFile creates a file of size bytes at path that takes no room on
 // disk: a hole, read as zeros, after prefix.
 func SparseFile(path string, size int64, prefix []byte) error {

@@ -18,6 +18,7 @@ func TestValid(t *testing.T) {
 		"Functions":     Functions(10),
 		"TableGrow":     TableGrow(10, false),
 		"TableGrowLoop": TableGrow(10, true),
+		"ImportingNope": ImportingNope(10),
 	} {
 		m, err := wasm.Decode(bin)
 		if err == nil {
