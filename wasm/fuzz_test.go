@@ -307,3 +307,66 @@ func overLimits(m *Module, lim ModuleLimits) string {
 	}
 	return ""
 }
+
+// FuzzCapTables caps the tables of arbitrary modules: nothing may panic;
+// a module that decodes keeps decoding, as the same module but for its
+// tables' maxima, which hold together at most the cap; capping again
+// changes nothing.
+func FuzzCapTables(f *testing.F) {
+	for _, m := range fuzzSeeds() {
+		for _, c := range []uint32{0, 1, 16, 1 << 16, 10_000_000} {
+			f.Add(m, c)
+		}
+	}
+	f.Fuzz(func(t *testing.T, m []byte, capElements uint32) {
+		orig := bytes.Clone(m)
+		out, err := CapTables(m, capElements)
+		if !bytes.Equal(m, orig) {
+			t.Fatal("input modified")
+		}
+		before, decErr := Decode(m)
+		if err != nil {
+			if out != nil {
+				t.Fatalf("output returned with error %v", err)
+			}
+			var ce *TableCapError
+			if errors.As(err, &ce) && decErr == nil {
+				var initial uint64
+				for _, tt := range before.Tables {
+					initial += uint64(tt.Limits.Min)
+				}
+				if initial <= uint64(capElements) || ce.MinElements != initial {
+					t.Fatalf("%v for tables %+v", err, before.Tables)
+				}
+			}
+			return
+		}
+		if decErr != nil {
+			return // framing only: what Decode refuses may pass
+		}
+		after, err := Decode(out)
+		if err != nil {
+			t.Fatalf("Decode(output): %v", err)
+		}
+		var total uint64
+		for i, tt := range after.Tables {
+			if !tt.Limits.HasMax || tt.Limits.Min != before.Tables[i].Limits.Min || tt.Limits.Max < tt.Limits.Min {
+				t.Fatalf("table %d: %+v from %+v", i, tt.Limits, before.Tables[i].Limits)
+			}
+			total += uint64(tt.Limits.Max)
+		}
+		if len(after.Tables) > 0 && total > uint64(capElements) {
+			// Tables whose declared maxima were already lower may
+			// leave the total lower, never higher.
+			t.Fatalf("tables hold %d elements together, over the cap of %d", total, capElements)
+		}
+		after.Tables = before.Tables
+		if !reflect.DeepEqual(Encode(after), Encode(before)) {
+			t.Fatal("more than the tables changed")
+		}
+		again, err := CapTables(out, capElements)
+		if err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("capping the output again: %v", err)
+		}
+	})
+}
