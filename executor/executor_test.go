@@ -769,3 +769,40 @@ func TestWriteSnapshotStreams(t *testing.T) {
 		t.Errorf("resumed: status %d, %v, output %q; want 5, %q", code, err, before+out2.String(), want)
 	}
 }
+
+// TestArgsRefused gives an instance more arguments than
+// runtime.CheckArgs allows: the parent refuses them without sending
+// anything (the executor would stop at a protocol error), and the same
+// executor then runs a program given arguments at the bounds.
+func TestArgsRefused(t *testing.T) {
+	ex := newExecutor(t, gateBinary)
+	env := compile(t, ex, testprog.C(t, "internal/testprog/src/c/env.c"), executor.CompileOptions{})
+	pid := ex.PID()
+	if _, err := ex.Instantiate(context.Background(), env, executor.Options{Args: make([]string, 70000)}); !errors.Is(err, gateruntime.ErrArgs) {
+		t.Errorf("70000 arguments: %v; want ErrArgs", err)
+	}
+	long := strings.Repeat("a", gateruntime.MaxArgString)
+	args := []string{"prog", long}
+	for range gateruntime.MaxArgStrings - 2 - 4 {
+		args = append(args, "")
+	}
+	vars := []string{"A=" + long[2:], "B=" + long[2:], "C=" + long[2:], "F=x"}
+	if err := gateruntime.CheckArgs(args, vars); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	inst, err := ex.Instantiate(context.Background(), env, executor.Options{Args: args, Env: vars, Stdout: &out})
+	if err != nil {
+		t.Fatalf("arguments at the bounds: %v", err)
+	}
+	defer inst.Close(context.Background())
+	if code, err := inst.Run(context.Background(), 0); err != nil || code != 0 {
+		t.Fatalf("arguments at the bounds: status %d, %v", code, err)
+	}
+	if lines := strings.Count(out.String(), "\n"); lines != len(args)+len(vars) || !strings.Contains(out.String(), "arg 1="+long+"\n") {
+		t.Errorf("the program printed %d lines, want %d", lines, len(args)+len(vars))
+	}
+	if ex.PID() != pid {
+		t.Errorf("the executor was replaced (%d, then %d)", pid, ex.PID())
+	}
+}

@@ -163,8 +163,14 @@ type Instance struct {
 	snapWake chan struct{}
 }
 
-// Instantiate creates an instance of m in the executor.
+// Instantiate creates an instance of m in the executor. Arguments and
+// environment beyond runtime.CheckArgs's bounds are refused.
 func (e *Executor) Instantiate(ctx context.Context, m *Module, opts Options) (*Instance, error) {
+	// Before anything is sent: the executor would take more than it
+	// allows as a protocol error, and stop.
+	if err := runtime.CheckArgs(opts.Args, opts.Env); err != nil {
+		return nil, err
+	}
 	p, mid, err := m.loaded(ctx)
 	if err != nil {
 		return nil, err

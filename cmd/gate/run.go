@@ -87,6 +87,11 @@ func runProgram(ctx context.Context, f runFlags, path string, args []string, std
 	if err := f.check("run"); err != nil {
 		return err
 	}
+	progArgs := append([]string{filepath.Base(args[0])}, args[1:]...)
+	// Before anything starts: refused later, they would cost a compile.
+	if err := runtime.CheckArgs(progArgs, f.env); err != nil {
+		return refused("run: %v", err)
+	}
 	binary, err := os.ReadFile(path)
 	if err != nil {
 		return refused("%v", err)
@@ -99,7 +104,7 @@ func runProgram(ctx context.Context, f runFlags, path string, args []string, std
 	expected := func(memory uint64) int64 { return int64(memory) + int64(len(binary))*3/2 }
 	return f.execute(ctx, stderr, expected, func(eng engine, memory uint64, grown func(uint64)) (program, error) {
 		p, err := eng.start(ctx, binary, memory, f.snapshot != "", runtime.Options{
-			Args: append([]string{filepath.Base(args[0])}, args[1:]...),
+			Args: progArgs,
 			Env:  f.env, Stdin: stdin, Stdout: stdout, Stderr: stderr,
 			MemoryGrown: grown,
 		})
