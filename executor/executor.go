@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	goruntime "runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -280,7 +281,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, spawn chan<- spawn
 		dead:      make(chan struct{}),
 	}
 	limits := sandbox.CgroupLimits{Memory: cfg.Memory, Pids: maxThreads, CPU: cfg.CPU}
-	if cg, err := sandbox.JoinCgroup(cmd.Process.Pid, fmt.Sprintf("gate-executor-%d", cmd.Process.Pid), limits); err != nil {
+	if cg, err := sandbox.JoinCgroup(cmd.Process.Pid, sandbox.CgroupPrefix+strconv.Itoa(cmd.Process.Pid), limits); err != nil {
 		p.log.Info("executor runs without a cgroup of its own: its memory, threads and CPU are bounded only by its rlimits and its parent's cgroup", "err", err)
 	} else {
 		p.cgroup = cg
