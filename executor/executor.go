@@ -525,8 +525,37 @@ func (p *process) request(ctx context.Context, t proto.Type, id uint32, payload 
 	case r := <-c:
 		return r.r, r.crash
 	case <-ctx.Done():
+		go p.abandoned(t, id, c)
 		return proto.Result{}, context.Cause(ctx)
 	}
+}
+
+// abandoned frees, once the executor answers, what it made for request
+// t of id, whose caller gave up waiting (its ctx ended): the executor
+// cannot interrupt a compile, nor an instantiation under way, and would
+// otherwise keep the module or the instance as long as it lives.
+func (p *process) abandoned(t proto.Type, id uint32, c <-chan reply) {
+	r := <-c
+	if r.crash != nil {
+		return // nothing is left of it
+	}
+	if t == proto.TCompile {
+		if r.r.Kind == proto.OK {
+			p.w.Write(proto.Unload, id)
+		}
+		return
+	}
+	// An instance, which the executor keeps until it is closed, made
+	// or not.
+	p.mu.Lock()
+	inst := p.instances[id]
+	p.mu.Unlock()
+	if inst != nil {
+		inst.mu.Lock()
+		inst.closing = true
+		inst.mu.Unlock()
+	}
+	p.w.Write(proto.Close, id)
 }
 
 // maxPassed bounds the descriptors passed to the executor and not yet

@@ -806,3 +806,46 @@ func TestArgsRefused(t *testing.T) {
 		t.Errorf("the executor was replaced (%d, then %d)", pid, ex.PID())
 	}
 }
+
+// TestCompileAbandoned gives up on a compile that takes seconds (its
+// context ends): Compile returns at once, the executor goes on serving
+// (another program compiles and runs meanwhile), and closing it does
+// not wait for the compile.
+func TestCompileAbandoned(t *testing.T) {
+	// Not newExecutor's: this test closes it itself, and times that.
+	ex, err := executor.New(context.Background(), executor.Config{Path: gateBinary})
+	var sandboxErr *executor.SandboxError
+	if errors.As(err, &sandboxErr) && os.Getuid() != 0 {
+		t.Skipf("this host cannot build the sandbox for a non-root user: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			ex.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err = ex.Compile(ctx, testprog.SlowCompile(100_000), executor.CompileOptions{})
+	if elapsed := time.Since(began); !errors.Is(err, context.DeadlineExceeded) || elapsed > 2*time.Second {
+		t.Fatalf("Compile of a module that takes seconds, given 300 ms: %v after %v; want the deadline, at once", err, elapsed)
+	}
+	pid := ex.PID()
+	hello := compile(t, ex, testprog.C(t, "examples/c/hello.c"), executor.CompileOptions{})
+	if _, out, _, err := run(t, ex, hello, "", "meanwhile"); err != nil || out != "Hello, meanwhile!\n" {
+		t.Errorf("a program run while the abandoned compile goes on: %q, %v", out, err)
+	}
+	if ex.PID() != pid {
+		t.Errorf("the executor was replaced (%d, then %d)", pid, ex.PID())
+	}
+	began = time.Now()
+	ex.Close()
+	closed = true
+	if elapsed := time.Since(began); elapsed > 2*time.Second {
+		t.Errorf("closing an executor that compiles took %v", elapsed)
+	}
+}

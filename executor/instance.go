@@ -52,7 +52,10 @@ type Module struct {
 }
 
 // Compile compiles binary in the executor. A module Gate refuses is a
-// *runtime.ModuleError.
+// *runtime.ModuleError. If ctx ends first, Compile returns its cause at
+// once; the executor, which cannot interrupt a compile, goes on with it
+// (bounded by its cgroup) and the module is unloaded once compiled.
+// Closing the Executor ends it at once.
 func (e *Executor) Compile(ctx context.Context, binary []byte, opts CompileOptions) (*Module, error) {
 	m := &Module{e: e, binary: binary, opts: opts}
 	if _, _, err := m.loaded(ctx); err != nil {

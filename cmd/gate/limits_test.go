@@ -123,34 +123,12 @@ func TestArgsLimits(t *testing.T) {
 }
 
 // slowModule writes a module that gate accepts but whose compile takes
-// seconds: one function whose br_table has 100,000 targets (5 s to
-// compile on the project's 2-core machine, in process or sandboxed;
-// 200,000 took 22 s).
+// seconds: a br_table of 100,000 targets (5 s to compile on the
+// project's 2-core machine, in process or sandboxed).
 func slowModule(t *testing.T) string {
 	t.Helper()
-	uleb := func(b []byte, v uint64) []byte {
-		for ; v >= 0x80; v >>= 7 {
-			b = append(b, byte(v)|0x80)
-		}
-		return append(b, byte(v))
-	}
-	section := func(id byte, body []byte) []byte {
-		return append(uleb([]byte{id}, uint64(len(body))), body...)
-	}
-	const targets = 100_000
-	// No locals; block; i32.const 0; br_table 0 × targets, default 0;
-	// end; end.
-	code := uleb([]byte{0, 0x02, 0x40, 0x41, 0x00, 0x0e}, targets)
-	code = append(code, make([]byte, targets+1)...)
-	code = append(code, 0x0b, 0x0b)
-	m := []byte("\x00asm\x01\x00\x00\x00")
-	m = append(m, section(1, []byte{1, 0x60, 0, 0})...) // type () -> ()
-	m = append(m, section(3, []byte{1, 0})...)          // one function
-	m = append(m, section(7, append([]byte{1, 6}, "_start\x00\x00"...))...)
-	bodies := append(uleb([]byte{1}, uint64(len(code))), code...)
-	m = append(m, section(10, bodies)...)
 	path := filepath.Join(t.TempDir(), "slow.wasm")
-	if err := os.WriteFile(path, m, 0o644); err != nil {
+	if err := os.WriteFile(path, testprog.SlowCompile(100_000), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
