@@ -674,6 +674,25 @@ func TestCgroupMemory(t *testing.T) {
 	}
 }
 
+// TestCgroupBoundsCompile compiles, in an executor whose cgroup allows
+// 128 MiB, a module whose compile takes about 240 MiB: the cgroup
+// applies from the executor's start, compiles included, so the kernel
+// kills the executor, and the parent says so. Skipped where gate cannot
+// make the executor a cgroup.
+func TestCgroupBoundsCompile(t *testing.T) {
+	ex := newExecutorConfig(t, executor.Config{Path: gateBinary, Memory: 128 << 20})
+	if !inOwnCgroup(t, ex.PID()) {
+		t.Skip("the executor has no cgroup of its own here (not root, or the host does not delegate one)")
+	}
+	began := time.Now()
+	_, err := ex.Compile(context.Background(), testprog.SlowCompile(100_000), executor.CompileOptions{})
+	var crash *executor.CrashError
+	if !errors.As(err, &crash) || !strings.Contains(crash.Reason, "executor killed by signal SIGKILL") {
+		t.Errorf("compiling a module that needs 240 MiB under a 128 MiB cgroup: %v after %v; want the executor killed", err, time.Since(began))
+	}
+	t.Logf("%v after %v", err, time.Since(began).Round(time.Millisecond))
+}
+
 // inOwnCgroup tells whether pid is in the cgroup gate made for it.
 func inOwnCgroup(t *testing.T, pid int) bool {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
