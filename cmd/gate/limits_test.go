@@ -240,7 +240,7 @@ func startGate(t *testing.T, ready bool, args ...string) (*exec.Cmd, *strings.Bu
 	}
 }
 
-// TestSignals sends SIGTERM and SIGINT to gate while it compiles a
+// TestSignals sends SIGTERM, SIGINT and SIGHUP to gate while it compiles a
 // module that takes seconds (with and without --snapshot: there is
 // nothing to snapshot yet), while its program waits for input and
 // while it spins in code without stop checks: gate stops within a
@@ -252,7 +252,7 @@ func TestSignals(t *testing.T) {
 	spin := testprog.C(t, "internal/testprog/src/c/spin.c")
 	snap := filepath.Join(t.TempDir(), "s.snap")
 	cgroups := true
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
 		name := unix.SignalName(sig)
 		for _, c := range []struct {
 			name  string

@@ -44,8 +44,9 @@ func newRunCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 
 Its standard input, output and error are gate's. gate exits with the
 program's exit status, 134 if it trapped, 137 if a limit stopped it, 75 if
-it was suspended into a snapshot (--snapshot), 130 or 143 if SIGINT or
-SIGTERM stopped gate, 1 if the module was refused and 2 for a usage error.
+it was suspended into a snapshot (--snapshot), 129, 130 or 143 if SIGHUP,
+SIGINT or SIGTERM stopped gate, 1 if the module was refused and 2 for a
+usage error.
 --timeout counts from gate's start: it bounds the compile too.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -73,7 +74,7 @@ SIGTERM stopped gate, 1 if the module was refused and 2 for a usage error.
 // addSuspendFlags adds --snapshot and --suspend-after; what is the
 // default snapshot file's description, if any.
 func (f *runFlags) addSuspendFlags(cmd *cobra.Command, what string) {
-	usage := "make the program suspendable: on SIGINT, SIGTERM or --suspend-after, write it to FILE and exit with status 75"
+	usage := "make the program suspendable: on SIGINT, SIGTERM, SIGHUP or --suspend-after, write it to FILE and exit with status 75"
 	if what != "" {
 		usage += " (default: " + what + ")"
 	}
@@ -149,7 +150,7 @@ func (f *runFlags) check(cmd string) error {
 
 // execute creates a runtime as the flags say, gets an instance from
 // start, runs it and turns how it ended into gate's exit. With
-// --snapshot, SIGINT, SIGTERM and --suspend-after suspend it and write
+// --snapshot, SIGINT, SIGTERM, SIGHUP and --suspend-after suspend it and write
 // the snapshot, into a file whose pages are reserved as the program's
 // memory grows: start passes grown to the instance as
 // Options.MemoryGrown (nil without --snapshot), and expected says how
@@ -157,7 +158,7 @@ func (f *runFlags) check(cmd string) error {
 //
 // --timeout counts from f.began and covers starting the executor,
 // compiling (decoding, transforming) and instantiating as well as the
-// run. SIGINT and SIGTERM before the program runs, and during its run
+// run. SIGINT, SIGTERM and SIGHUP before the program runs, and during its run
 // without --snapshot, stop gate at once with status 128 + the signal;
 // the engine is closed on the way out, which ends the executor and
 // removes its cgroup.
@@ -169,9 +170,10 @@ func (f *runFlags) execute(ctx context.Context, stderr io.Writer, expected func(
 		f.began = time.Now()
 	}
 	// From the start: the default action would end gate on the spot,
-	// leaving the executor's cgroup behind.
+	// leaving the executor's cgroup behind. SIGHUP too: a terminal
+	// that closes sends it.
 	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(signals)
 	memory, _ := parseSize(f.memory) // checked by check
 	level := slog.LevelWarn
