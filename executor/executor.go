@@ -157,6 +157,22 @@ func (e *Executor) Close() error {
 	return nil
 }
 
+// Kill stops the executor process at once, with SIGKILL, rather than
+// let it finish what it is doing as Close does; its instances fail. It
+// returns once the process has been reaped and its cgroup removed. For
+// a caller that gave up on a request (a compile cannot be interrupted)
+// and is about to exit.
+func (e *Executor) Kill() error {
+	e.mu.Lock()
+	p := e.proc
+	e.mu.Unlock()
+	if p != nil {
+		p.stop(errors.New("killed by its parent"))
+		<-p.dead
+	}
+	return e.Close()
+}
+
 // closeTimeout bounds how long a closed executor may take to exit.
 const closeTimeout = 5 * time.Second
 

@@ -868,3 +868,52 @@ func TestCompileAbandoned(t *testing.T) {
 		t.Errorf("closing an executor that compiles took %v", elapsed)
 	}
 }
+
+// TestKillWhileCompiling kills an executor that is compiling a module
+// that takes seconds: Kill returns at once, the compile fails with the
+// executor's death, and its cgroup is gone.
+func TestKillWhileCompiling(t *testing.T) {
+	ex := newExecutor(t, gateBinary)
+	pid := ex.PID()
+	var dirs []string
+	if inOwnCgroup(t, pid) {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		for _, line := range strings.Split(string(data), "\n") {
+			if parts := strings.SplitN(line, ":", 3); len(parts) == 3 && strings.HasSuffix(parts[2], fmt.Sprintf("/gate-executor-%d", pid)) {
+				for _, c := range append(strings.Split(parts[1], ","), parts[1]) {
+					if dir := filepath.Join("/sys/fs/cgroup", c, parts[2]); exists(dir) {
+						dirs = append(dirs, dir)
+					}
+				}
+			}
+		}
+	}
+	if len(dirs) == 0 {
+		t.Log("the executor has no cgroup of its own here: its removal is not checked")
+	}
+	compiled := make(chan error, 1)
+	go func() {
+		_, err := ex.Compile(context.Background(), testprog.SlowCompile(100_000), executor.CompileOptions{})
+		compiled <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	began := time.Now()
+	ex.Kill()
+	if elapsed := time.Since(began); elapsed > 2*time.Second {
+		t.Errorf("Kill took %v", elapsed)
+	}
+	var crash *executor.CrashError
+	if err := <-compiled; !errors.As(err, &crash) {
+		t.Errorf("the compile under way: %v; want the executor's death", err)
+	}
+	for _, dir := range dirs {
+		if exists(dir) {
+			t.Errorf("the killed executor's cgroup is left: %s", dir)
+		}
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
