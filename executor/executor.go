@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	goruntime "runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -156,6 +157,22 @@ func (e *Executor) Close() error {
 	return nil
 }
 
+// Kill stops the executor process at once, with SIGKILL, rather than
+// let it finish what it is doing as Close does; its instances fail. It
+// returns once the process has been reaped and its cgroup removed. For
+// a caller that gave up on a request (a compile cannot be interrupted)
+// and is about to exit.
+func (e *Executor) Kill() error {
+	e.mu.Lock()
+	p := e.proc
+	e.mu.Unlock()
+	if p != nil {
+		p.stop(errors.New("killed by its parent"))
+		<-p.dead
+	}
+	return e.Close()
+}
+
 // closeTimeout bounds how long a closed executor may take to exit.
 const closeTimeout = 5 * time.Second
 
@@ -280,7 +297,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, spawn chan<- spawn
 		dead:      make(chan struct{}),
 	}
 	limits := sandbox.CgroupLimits{Memory: cfg.Memory, Pids: maxThreads, CPU: cfg.CPU}
-	if cg, err := sandbox.JoinCgroup(cmd.Process.Pid, fmt.Sprintf("gate-executor-%d", cmd.Process.Pid), limits); err != nil {
+	if cg, err := sandbox.JoinCgroup(cmd.Process.Pid, sandbox.CgroupPrefix+strconv.Itoa(cmd.Process.Pid), limits); err != nil {
 		p.log.Info("executor runs without a cgroup of its own: its memory, threads and CPU are bounded only by its rlimits and its parent's cgroup", "err", err)
 	} else {
 		p.cgroup = cg
@@ -524,8 +541,37 @@ func (p *process) request(ctx context.Context, t proto.Type, id uint32, payload 
 	case r := <-c:
 		return r.r, r.crash
 	case <-ctx.Done():
+		go p.abandoned(t, id, c)
 		return proto.Result{}, context.Cause(ctx)
 	}
+}
+
+// abandoned frees, once the executor answers, what it made for request
+// t of id, whose caller gave up waiting (its ctx ended): the executor
+// cannot interrupt a compile, nor an instantiation under way, and would
+// otherwise keep the module or the instance as long as it lives.
+func (p *process) abandoned(t proto.Type, id uint32, c <-chan reply) {
+	r := <-c
+	if r.crash != nil {
+		return // nothing is left of it
+	}
+	if t == proto.TCompile {
+		if r.r.Kind == proto.OK {
+			p.w.Write(proto.Unload, id)
+		}
+		return
+	}
+	// An instance, which the executor keeps until it is closed, made
+	// or not.
+	p.mu.Lock()
+	inst := p.instances[id]
+	p.mu.Unlock()
+	if inst != nil {
+		inst.mu.Lock()
+		inst.closing = true
+		inst.mu.Unlock()
+	}
+	p.w.Write(proto.Close, id)
 }
 
 // maxPassed bounds the descriptors passed to the executor and not yet

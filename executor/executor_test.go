@@ -674,6 +674,26 @@ func TestCgroupMemory(t *testing.T) {
 	}
 }
 
+// TestCgroupBoundsCompile compiles, in an executor whose cgroup allows
+// 128 MiB, a module whose compile takes about 240 MiB: the cgroup
+// applies from the executor's start, compiles included, so the kernel
+// kills the executor, and the parent says so. Skipped where gate cannot
+// make the executor a cgroup.
+func TestCgroupBoundsCompile(t *testing.T) {
+	ex := newExecutorConfig(t, executor.Config{Path: gateBinary, Memory: 128 << 20})
+	if !inOwnCgroup(t, ex.PID()) {
+		t.Skip("the executor has no cgroup of its own here (not root, or the host does not delegate one)")
+	}
+	began := time.Now()
+	_, err := ex.Compile(context.Background(), testprog.SlowCompile(100_000), executor.CompileOptions{})
+	skipIfRefused(t, err)
+	var crash *executor.CrashError
+	if !errors.As(err, &crash) || !strings.Contains(crash.Reason, "executor killed by signal SIGKILL") {
+		t.Errorf("compiling a module that needs 240 MiB under a 128 MiB cgroup: %v after %v; want the executor killed", err, time.Since(began))
+	}
+	t.Logf("%v after %v", err, time.Since(began).Round(time.Millisecond))
+}
+
 // inOwnCgroup tells whether pid is in the cgroup gate made for it.
 func inOwnCgroup(t *testing.T, pid int) bool {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
@@ -768,4 +788,146 @@ func TestWriteSnapshotStreams(t *testing.T) {
 	if code, err := resumed.Run(context.Background(), 0); err != nil || code != 5 || before+out2.String() != want {
 		t.Errorf("resumed: status %d, %v, output %q; want 5, %q", code, err, before+out2.String(), want)
 	}
+}
+
+// TestArgsRefused gives an instance more arguments than
+// runtime.CheckArgs allows: the parent refuses them without sending
+// anything (the executor would stop at a protocol error), and the same
+// executor then runs a program given arguments at the bounds.
+func TestArgsRefused(t *testing.T) {
+	ex := newExecutor(t, gateBinary)
+	env := compile(t, ex, testprog.C(t, "internal/testprog/src/c/env.c"), executor.CompileOptions{})
+	pid := ex.PID()
+	if _, err := ex.Instantiate(context.Background(), env, executor.Options{Args: make([]string, 70000)}); !errors.Is(err, gateruntime.ErrArgs) {
+		t.Errorf("70000 arguments: %v; want ErrArgs", err)
+	}
+	long := strings.Repeat("a", gateruntime.MaxArgString)
+	args := []string{"prog", long}
+	for range gateruntime.MaxArgStrings - 2 - 4 {
+		args = append(args, "")
+	}
+	vars := []string{"A=" + long[2:], "B=" + long[2:], "C=" + long[2:], "F=x"}
+	if err := gateruntime.CheckArgs(args, vars); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	inst, err := ex.Instantiate(context.Background(), env, executor.Options{Args: args, Env: vars, Stdout: &out})
+	if err != nil {
+		t.Fatalf("arguments at the bounds: %v", err)
+	}
+	defer inst.Close(context.Background())
+	if code, err := inst.Run(context.Background(), 0); err != nil || code != 0 {
+		t.Fatalf("arguments at the bounds: status %d, %v", code, err)
+	}
+	if lines := strings.Count(out.String(), "\n"); lines != len(args)+len(vars) || !strings.Contains(out.String(), "arg 1="+long+"\n") {
+		t.Errorf("the program printed %d lines, want %d", lines, len(args)+len(vars))
+	}
+	if ex.PID() != pid {
+		t.Errorf("the executor was replaced (%d, then %d)", pid, ex.PID())
+	}
+}
+
+// TestCompileAbandoned gives up on a compile that takes seconds (its
+// context ends): Compile returns at once, the executor goes on serving
+// (another program compiles and runs meanwhile), and closing it does
+// not wait for the compile.
+func TestCompileAbandoned(t *testing.T) {
+	// Not newExecutor's: this test closes it itself, and times that.
+	ex, err := executor.New(context.Background(), executor.Config{Path: gateBinary})
+	var sandboxErr *executor.SandboxError
+	if errors.As(err, &sandboxErr) && os.Getuid() != 0 {
+		t.Skipf("this host cannot build the sandbox for a non-root user: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			ex.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err = ex.Compile(ctx, testprog.SlowCompile(100_000), executor.CompileOptions{})
+	skipIfRefused(t, err)
+	if elapsed := time.Since(began); !errors.Is(err, context.DeadlineExceeded) || elapsed > 2*time.Second {
+		t.Fatalf("Compile of a module that takes seconds, given 300 ms: %v after %v; want the deadline, at once", err, elapsed)
+	}
+	pid := ex.PID()
+	hello := compile(t, ex, testprog.C(t, "examples/c/hello.c"), executor.CompileOptions{})
+	if _, out, _, err := run(t, ex, hello, "", "meanwhile"); err != nil || out != "Hello, meanwhile!\n" {
+		t.Errorf("a program run while the abandoned compile goes on: %q, %v", out, err)
+	}
+	if ex.PID() != pid {
+		t.Errorf("the executor was replaced (%d, then %d)", pid, ex.PID())
+	}
+	began = time.Now()
+	ex.Close()
+	closed = true
+	if elapsed := time.Since(began); elapsed > 2*time.Second {
+		t.Errorf("closing an executor that compiles took %v", elapsed)
+	}
+}
+
+// TestKillWhileCompiling kills an executor that is compiling a module
+// that takes seconds: Kill returns at once, the compile fails with the
+// executor's death, and its cgroup is gone.
+func TestKillWhileCompiling(t *testing.T) {
+	ex := newExecutor(t, gateBinary)
+	pid := ex.PID()
+	var dirs []string
+	if inOwnCgroup(t, pid) {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		for _, line := range strings.Split(string(data), "\n") {
+			if parts := strings.SplitN(line, ":", 3); len(parts) == 3 && strings.HasSuffix(parts[2], fmt.Sprintf("/gate-executor-%d", pid)) {
+				for _, c := range append(strings.Split(parts[1], ","), parts[1]) {
+					if dir := filepath.Join("/sys/fs/cgroup", c, parts[2]); exists(dir) {
+						dirs = append(dirs, dir)
+					}
+				}
+			}
+		}
+	}
+	if len(dirs) == 0 {
+		t.Log("the executor has no cgroup of its own here: its removal is not checked")
+	}
+	compiled := make(chan error, 1)
+	go func() {
+		_, err := ex.Compile(context.Background(), testprog.SlowCompile(100_000), executor.CompileOptions{})
+		compiled <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	began := time.Now()
+	ex.Kill()
+	if elapsed := time.Since(began); elapsed > 2*time.Second {
+		t.Errorf("Kill took %v", elapsed)
+	}
+	err := <-compiled
+	skipIfRefused(t, err)
+	var crash *executor.CrashError
+	if !errors.As(err, &crash) {
+		t.Errorf("the compile under way: %v; want the executor's death", err)
+	}
+	for _, dir := range dirs {
+		if exists(dir) {
+			t.Errorf("the killed executor's cgroup is left: %s", dir)
+		}
+	}
+}
+
+// skipIfRefused skips a test whose slow module the decoder refuses
+// outright: there is no compile to bound.
+func skipIfRefused(t *testing.T, err error) {
+	t.Helper()
+	var module *gateruntime.ModuleError
+	if errors.As(err, &module) {
+		t.Skipf("the slow module is refused outright: %v", err)
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

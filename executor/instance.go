@@ -52,7 +52,10 @@ type Module struct {
 }
 
 // Compile compiles binary in the executor. A module Gate refuses is a
-// *runtime.ModuleError.
+// *runtime.ModuleError. If ctx ends first, Compile returns its cause at
+// once; the executor, which cannot interrupt a compile, goes on with it
+// (bounded by its cgroup) and the module is unloaded once compiled.
+// Closing the Executor ends it at once.
 func (e *Executor) Compile(ctx context.Context, binary []byte, opts CompileOptions) (*Module, error) {
 	m := &Module{e: e, binary: binary, opts: opts}
 	if _, _, err := m.loaded(ctx); err != nil {
@@ -163,8 +166,14 @@ type Instance struct {
 	snapWake chan struct{}
 }
 
-// Instantiate creates an instance of m in the executor.
+// Instantiate creates an instance of m in the executor. Arguments and
+// environment beyond runtime.CheckArgs's bounds are refused.
 func (e *Executor) Instantiate(ctx context.Context, m *Module, opts Options) (*Instance, error) {
+	// Before anything is sent: the executor would take more than it
+	// allows as a protocol error, and stop.
+	if err := runtime.CheckArgs(opts.Args, opts.Env); err != nil {
+		return nil, err
+	}
 	p, mid, err := m.loaded(ctx)
 	if err != nil {
 		return nil, err

@@ -36,7 +36,11 @@ type Instance struct {
 
 // Instantiate creates an instance of m. A module's start function, if it
 // has one, runs now, so Instantiate can fail with the errors of Run.
+// Arguments and environment beyond CheckArgs's bounds are refused.
 func (r *Runtime) Instantiate(ctx context.Context, m *Module, opts Options) (*Instance, error) {
+	if err := CheckArgs(opts.Args, opts.Env); err != nil {
+		return nil, err
+	}
 	var s *suspension
 	if m.transformed != nil {
 		s = &suspension{}

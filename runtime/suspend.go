@@ -525,6 +525,10 @@ func (r *Runtime) resume(ctx context.Context, snap *snapshot.Snapshot, memoryLim
 	if err != nil {
 		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
 	}
+	// Gate never writes a snapshot of a program given more.
+	if err := CheckArgs(abi.Args, abi.Env); err != nil {
+		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
+	}
 	p, values, err := snap.Program()
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error(), Err: err}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -166,7 +167,7 @@ func (f *runFlags) engine(ctx context.Context, logger *slog.Logger, stderr io.Wr
 		if err != nil {
 			return nil, refused("%v", err)
 		}
-		return inProcess{rt}, nil
+		return inProcess{rt: rt, abandoned: new(atomic.Bool)}, nil
 	}
 	eng, err := newSandboxed(ctx, logger, memory, f.timeout > 0)
 	if err != nil {
@@ -176,36 +177,78 @@ func (f *runFlags) engine(ctx context.Context, logger *slog.Logger, stderr io.Wr
 }
 
 // inProcess runs programs in gate's own process.
-type inProcess struct{ rt *runtime.Runtime }
+type inProcess struct {
+	rt *runtime.Runtime
+	// abandoned is set when a compile or resume was given up on: it
+	// still runs, on code the runtime must not free under it.
+	abandoned *atomic.Bool
+}
 
 func (e inProcess) start(ctx context.Context, binary []byte, memory uint64, suspendable bool, opts runtime.Options) (program, error) {
-	var module *runtime.Module
-	var err error
-	if suspendable {
-		module, err = e.rt.CompileSuspendable(ctx, binary, memory)
-	} else {
-		module, err = e.rt.Compile(ctx, binary, memory)
-	}
-	if err != nil {
-		return nil, &compileError{err}
-	}
-	inst, err := e.rt.Instantiate(ctx, module, opts)
-	if err != nil {
-		return nil, err
-	}
-	return inst, nil
+	return e.abandonable(ctx, func() (program, error) {
+		var module *runtime.Module
+		var err error
+		if suspendable {
+			module, err = e.rt.CompileSuspendable(ctx, binary, memory)
+		} else {
+			module, err = e.rt.Compile(ctx, binary, memory)
+		}
+		if err != nil {
+			return nil, &compileError{err}
+		}
+		inst, err := e.rt.Instantiate(ctx, module, opts)
+		if err != nil {
+			return nil, err
+		}
+		return inst, nil
+	})
 }
 
 func (e inProcess) resume(ctx context.Context, snap snapshotSource, memory uint64, opts runtime.Options) (program, error) {
-	data, err := snap.bytes()
-	if err != nil {
-		return nil, err
-	}
-	inst, err := e.rt.Resume(ctx, data, memory, opts)
-	if err != nil {
-		return nil, err
-	}
-	return inst, nil
+	return e.abandonable(ctx, func() (program, error) {
+		data, err := snap.bytes()
+		if err != nil {
+			return nil, err
+		}
+		inst, err := e.rt.Resume(ctx, data, memory, opts)
+		if err != nil {
+			return nil, err
+		}
+		return inst, nil
+	})
 }
 
-func (e inProcess) close(ctx context.Context) { e.rt.Close(ctx) }
+// abandonable calls f on a goroutine of its own and returns what it
+// returns, or the cause of ctx as soon as ctx is done: decoding, the
+// transform and the engine's compiler do not stop when asked, and gate
+// must not wait minutes for a hostile module's compile to end (it exits
+// with it still running).
+func (e inProcess) abandonable(ctx context.Context, f func() (program, error)) (program, error) {
+	type result struct {
+		p   program
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		p, err := f()
+		done <- result{p, err}
+	}()
+	select {
+	case r := <-done:
+		return r.p, r.err
+	case <-ctx.Done():
+		e.abandoned.Store(true)
+		go func() {
+			if r := <-done; r.p != nil {
+				r.p.Close(context.Background())
+			}
+		}()
+		return nil, context.Cause(ctx)
+	}
+}
+
+func (e inProcess) close(ctx context.Context) {
+	if !e.abandoned.Load() {
+		e.rt.Close(ctx)
+	}
+}

@@ -3,7 +3,8 @@
 //
 // It turns every outcome into an exit status and at most one line on
 // standard error: the program's own status, 134 for a trap, 137 for a
-// limit, 1 for a refusal, 2 for a usage error. It must never show a Go
+// limit, 128 + the signal when SIGINT, SIGTERM or SIGHUP stopped it, 1 for a
+// refusal, 2 for a usage error. It must never show a Go
 // panic for anything a program or a file can do.
 package main
 

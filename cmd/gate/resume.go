@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -29,6 +31,7 @@ same file). Exit statuses are those of gate run.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.began = time.Now()
 			path := args[0]
 			if f.snapshot == "" {
 				f.snapshot = path
@@ -43,8 +46,8 @@ same file). Exit statuses are those of gate run.`,
 			}
 			defer snap.close()
 			in := interruptibleStdin(stdin)
-			return f.execute(cmd.Context(), stderr, resumedSnapshotSize(snap.size), func(eng engine, memory uint64, grown func(uint64)) (program, error) {
-				inst, err := eng.resume(cmd.Context(), snap, memory, runtime.Options{Stdin: in, Stdout: stdout, Stderr: stderr, MemoryGrown: grown})
+			return f.execute(cmd.Context(), stderr, resumedSnapshotSize(snap.size), func(ctx context.Context, eng engine, memory uint64, grown func(uint64)) (program, error) {
+				inst, err := eng.resume(ctx, snap, memory, runtime.Options{Stdin: in, Stdout: stdout, Stderr: stderr, MemoryGrown: grown})
 				if err != nil {
 					return nil, refused("%s: %v", path, err)
 				}
@@ -53,7 +56,7 @@ same file). Exit statuses are those of gate run.`,
 		},
 	}
 	cmd.Flags().StringVar(&f.memory, "memory", "256MiB", "cap on the program's linear memory")
-	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "wall-clock time limit of this run (e.g. 10s); 0 means none")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "wall-clock time limit of this run, reading and compiling the snapshot included (e.g. 10s); 0 means none")
 	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", defaultCacheDir(), `directory for compiled code, with --sandbox=off; "" keeps it in memory only (the sandboxed executor keeps it in its memory)`)
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log what gate does to standard error")
 	f.addSuspendFlags(cmd, "SNAPSHOT itself")

@@ -15,6 +15,9 @@ import (
 type sandboxed struct {
 	ex            *executor.Executor
 	interruptible bool
+	// abandoned is set when a compile or resume was given up on: the
+	// executor may still be at it, and is killed rather than closed.
+	abandoned bool
 }
 
 func newSandboxed(ctx context.Context, logger *slog.Logger, memory uint64, interruptible bool) (engine, error) {
@@ -32,6 +35,7 @@ func newSandboxed(ctx context.Context, logger *slog.Logger, memory uint64, inter
 
 func (e *sandboxed) start(ctx context.Context, binary []byte, memory uint64, suspendable bool, opts runtime.Options) (program, error) {
 	m, err := e.ex.Compile(ctx, binary, executor.CompileOptions{MemoryLimit: memory, Suspendable: suspendable, Interruptible: e.interruptible})
+	e.abandoned = e.abandoned || ctx.Err() != nil
 	if err != nil {
 		if _, crashed := err.(*executor.CrashError); crashed {
 			return nil, err
@@ -39,6 +43,7 @@ func (e *sandboxed) start(ctx context.Context, binary []byte, memory uint64, sus
 		return nil, &compileError{err}
 	}
 	inst, err := e.ex.Instantiate(ctx, m, opts)
+	e.abandoned = e.abandoned || ctx.Err() != nil
 	if err != nil {
 		return nil, err
 	}
@@ -55,13 +60,20 @@ func (e *sandboxed) resume(ctx context.Context, snap snapshotSource, memory uint
 	} else {
 		inst, err = e.ex.Resume(ctx, snap.data, memory, e.interruptible, opts)
 	}
+	e.abandoned = e.abandoned || ctx.Err() != nil
 	if err != nil {
 		return nil, err
 	}
 	return inst, nil
 }
 
-func (e *sandboxed) close(context.Context) { e.ex.Close() }
+func (e *sandboxed) close(context.Context) {
+	if e.abandoned {
+		e.ex.Kill()
+		return
+	}
+	e.ex.Close()
+}
 
 // newExecutorCommand is the hidden subcommand that the executor process
 // runs: gate started again by itself, never by a user.

@@ -142,8 +142,10 @@ const (
 	// OutputCost is what an Output frame costs beyond its bytes.
 	OutputCost = 64
 	// MaxStrings bounds the number of arguments and of environment
-	// variables; their bytes are bounded by MaxFrame.
-	MaxStrings = 1 << 14
+	// variables; their bytes are bounded by MaxFrame. It is the bound
+	// runtime.CheckArgs puts on both together, which the parent checks
+	// before it sends them.
+	MaxStrings = 1 << 16
 	// MaxStack bounds the frames of a trap's stack that are sent.
 	MaxStack = 256
 )

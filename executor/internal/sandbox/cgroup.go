@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // CgroupLimits bound what the executor and everything in it use.
@@ -43,9 +44,42 @@ func JoinCgroup(pid int, name string, limits CgroupLimits) (*Cgroup, error) {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(cgroupRoot, "cgroup.controllers")); err == nil {
-		return joinV2(pid, filepath.Join(cgroupRoot, own[""]), name, limits)
+		parent := filepath.Join(cgroupRoot, own[""])
+		removeStale(parent)
+		return joinV2(pid, parent, name, limits)
+	}
+	for _, controller := range []string{"memory", "pids", "cpu"} {
+		if path, ok := own[controller]; ok {
+			removeStale(filepath.Join(cgroupRoot, controller, path))
+		}
 	}
 	return joinV1(pid, own, name, limits)
+}
+
+// CgroupPrefix begins the name of an executor's cgroup, which its pid
+// ends: gate-executor-PID.
+const CgroupPrefix = "gate-executor-"
+
+// removeStale removes the executors' cgroups in dir whose executor no
+// longer exists: those of a gate that died without removing them (a
+// SIGKILL, a crash), which the kernel keeps, empty, until someone does.
+// Only empty cgroups can be removed (rmdir fails on one with
+// processes), and an executor is alive from before its cgroup is made
+// until after it leaves it, so a cgroup in use is never removed.
+func removeStale(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), CgroupPrefix))
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), CgroupPrefix) || err != nil || pid <= 0 {
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func joinV2(pid int, parent, name string, limits CgroupLimits) (*Cgroup, error) {
