@@ -2,6 +2,7 @@ package suspend
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/gate-wasm/gate/wasm"
@@ -39,6 +40,12 @@ type function struct {
 	fixupsFrom int // the function's fixups are t.fixups[fixupsFrom:]
 
 	refPoints []pointRefs // points whose live values include references
+
+	// liveKnown tells whether analyzeLocals ran (see its bounds); extra is
+	// what remains of the instructions that zeroDead and stash may add,
+	// a budget in proportion to the function's size.
+	liveKnown bool
+	extra     int
 
 	// shadowOf is, for each of the input's locals, the local added to
 	// hold the value it was restored with, or -1 (see restoreWritten);
@@ -109,6 +116,9 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 		f.shadowOf[i] = -1
 	}
 	t.shadowOf = f.shadowOf
+	t.restored = slices.Grow(t.restored[:0], f.nDecl)[:f.nDecl]
+	clear(t.restored)
+	t.chunkMark = 0
 	f.pointLocal = f.newLocal(wasm.I32)
 	f.fuelTemp = f.newLocal(wasm.I32)
 
@@ -191,6 +201,7 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 		return wasm.Code{}, fmt.Errorf("instruction %d: unknown operand type in reachable code", unknown)
 	}
 	f.analyzeLocals()
+	f.extra = extraCodePerInstr*n + extraCodeBase
 
 	// Body: block $U <entry check> <body> return end <unwind tail>.
 	f.emit(wasm.BlockInstr(wasm.OpBlock, wasm.BlockEmpty))
@@ -607,14 +618,19 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, only boo
 	}
 	f.emit(op(wasm.OpEnd), op(wasm.OpElse))
 	var live, stashed localSet
-	if loop >= 0 {
+	if loop >= 0 && f.liveKnown {
 		p := f.pcs[loop]
 		live = t.sets.set(p.live)
 		stashed = t.scratchSet(live, t.sets.set(p.writes))
+		if c := 2 * stashed.count(); c <= f.extra {
+			f.extra -= c
+		} else {
+			stashed = nil
+		}
 		f.stash(stashed, wasm.OpGlobalSet)
 	}
 	f.emit(f.call(impCheck))
-	if loop >= 0 {
+	if stashed != nil {
 		f.stash(stashed, wasm.OpGlobalGet)
 	}
 	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(params, params))
@@ -643,13 +659,14 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, only boo
 // chunk of a loop writes, dead at the header or not, would be a variable
 // of the loop. A shadow is written once, by the prologue.
 func (f *function) restoreWritten(lo, hi int) {
-	done := f.t.u32s[len(f.t.u32s):] // the locals set so far, in the arena's spare room
+	t := f.t
+	t.chunkMark++ // marks the locals set so far in this chunk
 	for pc := lo; pc < hi; pc++ {
 		in := &f.instrs[pc]
-		if (in.Op != wasm.OpLocalSet && in.Op != wasm.OpLocalTee) || int(in.X) >= f.nDecl || slices.Contains(done, in.X) {
+		if (in.Op != wasm.OpLocalSet && in.Op != wasm.OpLocalTee) || int(in.X) >= f.nDecl || t.restored[in.X] == t.chunkMark {
 			continue
 		}
-		done = append(done, in.X)
+		t.restored[in.X] = t.chunkMark
 		sh := f.shadowOf[in.X]
 		if sh < 0 {
 			sh = int32(f.newLocal(f.locals[in.X]))
@@ -694,9 +711,26 @@ func (f *function) stash(s localSet, op wasm.Opcode) {
 // zeroDead sets to zero, on an unwind path, the input's locals that are
 // not in live: the frame saves zeros for them, and they do not live on
 // up to the suspension point because the unwind path reads them.
+//
+// That is a set per dead local and point: a function with many locals
+// and many points would get their product. So the zeroing comes out of
+// the function's budget of extra code (f.extra), a point at a time; a
+// point past it zeroes nothing and saves its dead locals as they are,
+// which is as correct (a dead local is written before it is read on
+// every path from the point, so its value in a frame is never used) but
+// makes the compiled code keep them alive up to the point.
 func (f *function) zeroDead(live localSet) {
-	for i := range uint32(f.nDecl) {
-		if !live.has(i) {
+	dead := f.nDecl - live.count()
+	if dead > f.extra {
+		return
+	}
+	f.extra -= dead
+	for k, w := range live {
+		for w = ^w; w != 0; w &= w - 1 {
+			i := uint32(k*64 + bits.TrailingZeros64(w))
+			if int(i) >= f.nDecl {
+				break
+			}
 			f.zeros(f.locals[i : i+1])
 			f.emit(local(wasm.OpLocalSet, i))
 		}
@@ -957,7 +991,9 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 	// (state is 2 here after a call skipped while rewinding)
 	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, i32c(StateUnwinding), op(wasm.OpI32Ne), f.ifType(after, after), op(wasm.OpElse))
 	f.drops(len(ft.Results))
-	f.zeroDead(t.sets.set(f.pcs[pc].live))
+	if f.liveKnown {
+		f.zeroDead(t.sets.set(f.pcs[pc].live))
+	}
 	f.saveTop(k, live)
 	f.brU(k)
 	f.emit(op(wasm.OpEnd))

@@ -161,7 +161,9 @@ type transformer struct {
 	openers    []int32
 	liveFrames []liveFrame
 	stash      localSet
-	shadowOf   []int32 // see function.shadowOf
+	shadowOf   []int32  // see function.shadowOf
+	restored   []uint32 // per local, the last chunk that restoreWritten set it in
+	chunkMark  uint32
 	shadow     []bool
 	// scratch are the indices of the scratch globals by type slot,
 	// scratchTypes their types in the order of their indices, from
