@@ -331,8 +331,8 @@ func (f *function) structure(stacks bool) (deep bool, err error) {
 				}
 			}
 			own := stack[min(base, len(stack)):]
-			if len(own)-inputs > maxLive {
-				deep = true
+			if deep = deep || len(own)-inputs > maxLive; deep {
+				return // spillDeep will record the stacks
 			}
 			p.stack, p.nstack = int32(len(t.types)), int32(len(own))
 			t.types = append(t.types, own...)
