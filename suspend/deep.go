@@ -15,6 +15,17 @@ import (
 // moved to locals first (spillDeep), so that no point pays for the depth.
 const maxLive = 32
 
+// maxFrame bounds the values of a block at a point, its inputs included,
+// below the most a block type may take (1000, as wasm.Validate and
+// engines allow): a chunk wrapper's type holds them all.
+const maxFrame = 1000 - 8
+
+// tooDeep reports whether a point with below values of its block under
+// its inputs needs spillDeep.
+func tooDeep(below, inputs int) bool {
+	return below > maxLive || below > 0 && below+inputs > maxFrame
+}
+
 // spillStack is the operand stack, t.types[stack:stack+nstack], at the
 // instruction pc of spillDeep's output.
 type spillStack struct {
@@ -103,7 +114,7 @@ func (f *function) spillDeep() error {
 	// which is h values high, if they are too many.
 	spill := func(fr *spillFrame, h, inputs int) {
 		top := h - inputs
-		if top-fr.w <= maxLive {
+		if !tooDeep(top-fr.w, inputs) {
 			return
 		}
 		tmp := f.tempsFor(mirror[top:h])

@@ -110,3 +110,38 @@ func TestDeepStack(t *testing.T) {
 		}
 	}
 }
+
+// TestWideCall transforms a call of 990 arguments under 20 values: the
+// chunk wrappers' types would take 1010, more than a type may.
+func TestWideCall(t *testing.T) {
+	params := make([]wasm.ValType, 990)
+	for i := range params {
+		params[i] = wasm.I32
+	}
+	var body []wasm.Instr
+	for range 20 + len(params) {
+		body = append(body, i32c(1))
+	}
+	body = append(body, wasm.Instr{Op: wasm.OpCall, X: 0})
+	for range 20 {
+		body = append(body, op(wasm.OpDrop))
+	}
+	m := &wasm.Module{
+		Types: []wasm.FuncType{{Params: params}, {}},
+		Funcs: []uint32{0, 1},
+		Code: []wasm.Code{
+			{Body: wasm.EncodeBody([]wasm.Instr{hostileLoop, hostileEnd, hostileEnd})},
+			{Body: wasm.EncodeBody(append(body, op(wasm.OpEnd)))},
+		},
+	}
+	if err := wasm.Validate(m); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Transform(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wasm.Validate(out); err != nil {
+		t.Fatalf("output invalid: %v", err)
+	}
+}

@@ -331,7 +331,7 @@ func (f *function) structure(stacks bool) (deep bool, err error) {
 				}
 			}
 			own := stack[min(base, len(stack)):]
-			if deep = deep || len(own)-inputs > maxLive; deep {
+			if deep = deep || tooDeep(len(own)-inputs, inputs); deep {
 				return // spillDeep will record the stacks
 			}
 			p.stack, p.nstack = int32(len(t.types)), int32(len(own))
