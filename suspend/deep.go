@@ -13,7 +13,9 @@ import (
 // the stack, at every point. Compilers leave a few values there (C and Go
 // programs at most 8, arguments included); a function with more gets them
 // moved to locals first (spillDeep), so that no point pays for the depth.
-const maxLive = 32
+// A variable for tests only, which set it to 0 to run spillDeep on every
+// function where a point has a value under its inputs.
+var maxLive = 32
 
 // maxFrame bounds the values of a block at a point, its inputs included,
 // below the most a block type may take (1000, as wasm.Validate and

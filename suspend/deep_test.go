@@ -1,6 +1,7 @@
 package suspend
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -144,4 +145,52 @@ func TestWideCall(t *testing.T) {
 	if err := wasm.Validate(out); err != nil {
 		t.Fatalf("output invalid: %v", err)
 	}
+}
+
+// spillEverywhere sets maxLive to 0 until the end of the test, so that
+// spillDeep moves every value under a point's inputs to locals.
+func spillEverywhere(t *testing.T) {
+	saved := maxLive
+	maxLive = 0
+	t.Cleanup(func() { maxLive = saved })
+}
+
+// TestSpillEverywhere runs spillDeep on every function that has a value
+// under a point's inputs: the spec suite's modules must transform into
+// valid ones, and the test programs must compute what they do without
+// it, suspended at every check in turn.
+func TestSpillEverywhere(t *testing.T) {
+	mods, err := validSpecModules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := make([][]byte, len(mods))
+	for i, sm := range mods {
+		plain[i], _ = TransformBinary(sm.binary)
+	}
+	spillEverywhere(t)
+	spilled := 0
+	for i, sm := range mods {
+		m, err := wasm.Decode(sm.binary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Transform(m)
+		if err != nil {
+			t.Errorf("%s: %v", sm.name, err)
+			continue
+		}
+		if err := wasm.Validate(out); err != nil {
+			t.Errorf("%s: transformed module invalid: %v", sm.name, err)
+		}
+		if !bytes.Equal(wasm.Encode(out), plain[i]) {
+			spilled++
+		}
+	}
+	if len(mods) > 0 && spilled == 0 {
+		t.Error("spillDeep changed no module of the spec suite")
+	}
+	t.Logf("spillDeep changed %d of %d spec modules", spilled, len(mods))
+	t.Run("programs", TestSuspendResume)
+	t.Run("deep", TestDeepStack)
 }
