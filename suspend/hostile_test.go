@@ -165,6 +165,7 @@ func TestTransformLinear(t *testing.T) {
 			}
 			check := func(what string, base, c cost) {
 				t.Helper()
+				t.Logf("%s: output %.2f, alloc %.2f", what, float64(c.size)/float64(base.size), float64(c.alloc)/float64(base.alloc))
 				if r := float64(c.size) / float64(base.size); r > limit {
 					t.Errorf("%s: output %d bytes, %.2f times %d", what, c.size, r, base.size)
 				}
