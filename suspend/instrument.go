@@ -2,6 +2,7 @@ package suspend
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/gate-wasm/gate/wasm"
@@ -17,6 +18,7 @@ const maxLocals = 1 << 16
 type function struct {
 	t      *transformer
 	fidx   uint32 // index in the output
+	fidxIn uint32 // index in the input
 	typ    wasm.FuncType
 	locals []wasm.ValType // params, then declared, then added
 	nDecl  int            // params + declared locals
@@ -39,6 +41,12 @@ type function struct {
 	fixupsFrom int // the function's fixups are t.fixups[fixupsFrom:]
 
 	refPoints []pointRefs // points whose live values include references
+
+	// liveKnown tells whether analyzeLocals ran (see its bounds); extra is
+	// what remains of the instructions that zeroDead and stash may add,
+	// a budget in proportion to the function's size.
+	liveKnown bool
+	extra     int
 
 	// shadowOf is, for each of the input's locals, the local added to
 	// hold the value it was restored with, or -1 (see restoreWritten);
@@ -66,8 +74,9 @@ type pcInfo struct {
 	live, writes int32
 }
 
-// stackAt returns the operand stack before instruction pc (a block, loop,
-// if or call).
+// stackAt returns the operand stack before instruction pc (a point or a
+// block that contains one) from where the values of the block around it
+// start (see structure).
 func (f *function) stackAt(pc int) []wasm.ValType {
 	p := &f.pcs[pc]
 	return f.t.types[p.stack : p.stack+p.nstack : p.stack+p.nstack]
@@ -90,7 +99,7 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 	for i := range t.temps {
 		t.temps[i] = t.temps[i][:0]
 	}
-	f := &function{t: t, fidx: t.fn(fidx), typ: ft, instrs: instrs, encoded: encoded, tv: -1, t64: -1,
+	f := &function{t: t, fidx: t.fn(fidx), fidxIn: fidx, typ: ft, instrs: instrs, encoded: encoded, tv: -1, t64: -1,
 		locals: t.locals[:0], out: t.body[:0], shadow: t.shadow[:0],
 		codeIndex: int(fidx - t.numImpFuncs), fixupsFrom: len(t.fixups)}
 	defer func() { t.locals, t.body, t.shadow = f.locals[:0], f.out[:0], f.shadow[:0] }()
@@ -109,95 +118,44 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 		f.shadowOf[i] = -1
 	}
 	t.shadowOf = f.shadowOf
+	t.restored = slices.Grow(t.restored[:0], f.nDecl)[:f.nDecl]
+	clear(t.restored)
+	t.chunkMark = 0
 	f.pointLocal = f.newLocal(wasm.I32)
 	f.fuelTemp = f.newLocal(wasm.I32)
 
-	n := len(instrs)
-	if cap(t.pcs) < n {
-		t.pcs = make([]pcInfo, n+n/4)
-	}
-	f.pcs = t.pcs[:n]
-	clear(f.pcs)
-
-	// Structure and points.
-	next := uint32(1)
-	for _, in := range instrs {
-		if in.Op == wasm.OpCall || in.Op == wasm.OpCallIndirect {
-			f.entryPoint = next
-			next++
-			break
-		}
-	}
-	opens := t.opens[:0]
-	for pc := range instrs {
-		in := &instrs[pc]
-		p := &f.pcs[pc]
-		switch in.Op {
-		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
-			p.els = -1
-			opens = append(opens, open{pc, next})
-			if in.Op == wasm.OpLoop {
-				p.point = next
-				next++
-			}
-		case wasm.OpElse:
-			if len(opens) > 0 {
-				o := opens[len(opens)-1]
-				q := &f.pcs[o.pc]
-				q.els = int32(pc)
-				q.thenLo, q.thenHi = o.first, next-1
-			}
-		case wasm.OpEnd:
-			if len(opens) > 0 {
-				o := opens[len(opens)-1]
-				opens = opens[:len(opens)-1]
-				q := &f.pcs[o.pc]
-				q.end = int32(pc)
-				q.contains = next > o.first
-				q.only = instrs[o.pc].Op == wasm.OpLoop && next == o.first+1
-				if instrs[o.pc].Op == wasm.OpIf && q.els < 0 {
-					q.thenLo, q.thenHi = o.first, next-1
-				}
-			}
-		case wasm.OpCall:
-			if t.maySuspend(in.X) {
-				p.point = next
-				next++
-			}
-		case wasm.OpCallIndirect:
-			p.point = next
-			next++
-		}
-	}
-	t.opens = opens
-
-	// Operand stacks, into t.types.
-	unknown := -1
-	err := t.typer.FuncStack(fidx, instrs, func(pc int, in wasm.Instr, stack []wasm.ValType, unreachable bool) {
-		switch in.Op {
-		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf, wasm.OpCall, wasm.OpCallIndirect:
-			p := &f.pcs[pc]
-			p.stack, p.nstack = int32(len(t.types)), int32(len(stack))
-			t.types = append(t.types, stack...)
-			if unknown < 0 && slices.Contains(stack, wasm.Unknown) {
-				unknown = pc
-			}
-		}
-	})
+	deep, err := f.structure(true)
 	if err != nil {
 		return wasm.Code{}, err
 	}
-	if unknown >= 0 {
-		return wasm.Code{}, fmt.Errorf("instruction %d: unknown operand type in reachable code", unknown)
+	if deep {
+		// Rewritten once: after it, no point has more than maxLive
+		// values under its inputs (see spillDeep).
+		spans := t.spans
+		defer func() { t.spans = spans }()
+		if err := f.spillDeep(); err != nil {
+			return wasm.Code{}, err
+		}
+		// The stacks are spillDeep's: a validator would not know the
+		// locals it added.
+		if _, err := f.structure(false); err != nil {
+			return wasm.Code{}, err
+		}
+		for _, r := range t.spillStacks {
+			p := &f.pcs[r.pc]
+			p.stack, p.nstack = r.stack, r.nstack
+		}
 	}
+	n := len(f.instrs)
 	f.analyzeLocals()
+	f.extra = extraCodePerInstr*n + extraCodeBase
 
 	// Body: block $U <entry check> <body> return end <unwind tail>.
 	f.emit(wasm.BlockInstr(wasm.OpBlock, wasm.BlockEmpty))
 	if f.entryPoint != 0 {
 		f.checkSite(f.entryPoint, nil, -1, false)
 	}
-	f.body(0, n-1, 0, 0, nil, ft.Results)
+	f.body(0, n-1, 0, nil, ft.Results)
 	f.emit(wasm.Instr{Op: wasm.OpReturn}, wasm.Instr{Op: wasm.OpEnd})
 	var refLocals []uint32 // counted from the end of the frame
 	saved := 0
@@ -271,6 +229,144 @@ func (t *transformer) instrument(fidx uint32, instrs []wasm.Instr, decls []wasm.
 		}
 	}
 	return code, nil
+}
+
+// structure finds the function's blocks and points and, if stacks, the
+// operand stacks at them, and reports whether a point has more than
+// maxLive values of its block under its inputs.
+func (f *function) structure(stacks bool) (deep bool, err error) {
+	t := f.t
+	instrs := f.instrs
+	n := len(instrs)
+	if cap(t.pcs) < n {
+		t.pcs = make([]pcInfo, n+n/4)
+	}
+	f.pcs = t.pcs[:n]
+	clear(f.pcs)
+	f.entryPoint = 0
+
+	next := uint32(1)
+	for _, in := range instrs {
+		if in.Op == wasm.OpCall || in.Op == wasm.OpCallIndirect {
+			f.entryPoint = next
+			next++
+			break
+		}
+	}
+	opens := t.opens[:0]
+	for pc := range instrs {
+		in := &instrs[pc]
+		p := &f.pcs[pc]
+		switch in.Op {
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
+			p.els = -1
+			opens = append(opens, open{pc, next})
+			if in.Op == wasm.OpLoop {
+				p.point = next
+				next++
+			}
+		case wasm.OpElse:
+			if len(opens) > 0 {
+				o := opens[len(opens)-1]
+				q := &f.pcs[o.pc]
+				q.els = int32(pc)
+				q.thenLo, q.thenHi = o.first, next-1
+			}
+		case wasm.OpEnd:
+			if len(opens) > 0 {
+				o := opens[len(opens)-1]
+				opens = opens[:len(opens)-1]
+				q := &f.pcs[o.pc]
+				q.end = int32(pc)
+				q.contains = next > o.first
+				q.only = instrs[o.pc].Op == wasm.OpLoop && next == o.first+1
+				if instrs[o.pc].Op == wasm.OpIf && q.els < 0 {
+					q.thenLo, q.thenHi = o.first, next-1
+				}
+			}
+		case wasm.OpCall:
+			if t.maySuspend(in.X) {
+				p.point = next
+				next++
+			}
+		case wasm.OpCallIndirect:
+			p.point = next
+			next++
+		}
+	}
+	t.opens = opens
+	if !stacks {
+		return false, nil
+	}
+
+	// Operand stacks, into t.types: at a point or a block that contains
+	// some, the values of the innermost block around it (every block
+	// around a point contains it), where the block's own values start
+	// (see body). Only those: the whole stack at each point would be a
+	// product of the points and the depth of the blocks.
+	t.types = t.types[:0]
+	unknown := -1
+	bases := t.bases[:0]
+	base := 0
+	err = t.typer.FuncStack(f.fidxIn, instrs, func(pc int, in wasm.Instr, stack []wasm.ValType, unreachable bool) {
+		p := &f.pcs[pc]
+		switch in.Op {
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf, wasm.OpCall, wasm.OpCallIndirect:
+			inputs := 0
+			if in.Op == wasm.OpCall || in.Op == wasm.OpCallIndirect {
+				if p.point == 0 {
+					return
+				}
+				inputs = f.callArity(in)
+			} else {
+				params, _ := t.blockSig(in.BlockType())
+				inputs = len(params)
+				if in.Op == wasm.OpIf {
+					inputs++
+				}
+				bases = append(bases, base)
+				defer func() { base = len(stack) - inputs }()
+				if !p.contains {
+					return
+				}
+			}
+			own := stack[min(base, len(stack)):]
+			if deep = deep || tooDeep(len(own)-inputs, inputs); deep {
+				return // spillDeep will record the stacks
+			}
+			p.stack, p.nstack = int32(len(t.types)), int32(len(own))
+			t.types = append(t.types, own...)
+			if unknown < 0 && slices.Contains(own, wasm.Unknown) {
+				unknown = pc
+			}
+		case wasm.OpEnd:
+			if len(bases) > 0 {
+				base = bases[len(bases)-1]
+				bases = bases[:len(bases)-1]
+			}
+		}
+	})
+	t.bases = bases[:0]
+	if err != nil {
+		return false, err
+	}
+	if unknown >= 0 {
+		return false, fmt.Errorf("instruction %d: unknown operand type in reachable code", unknown)
+	}
+	return deep, nil
+}
+
+// callArity returns the number of values a call or call_indirect pops.
+func (f *function) callArity(in wasm.Instr) int {
+	t := f.t
+	if in.Op == wasm.OpCall {
+		ft, _ := t.in.FuncType(in.X)
+		return len(ft.Params)
+	}
+	if int(in.X) < len(t.in.Types) {
+		return len(t.in.Types[in.X].Params) + 1
+	}
+	return 1
 }
 
 // maySuspend reports whether a call to function i (of the input) is a call
@@ -607,14 +703,19 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, only boo
 	}
 	f.emit(op(wasm.OpEnd), op(wasm.OpElse))
 	var live, stashed localSet
-	if loop >= 0 {
+	if loop >= 0 && f.liveKnown {
 		p := f.pcs[loop]
 		live = t.sets.set(p.live)
 		stashed = t.scratchSet(live, t.sets.set(p.writes))
+		if c := 2 * stashed.count(); c <= f.extra {
+			f.extra -= c
+		} else {
+			stashed = nil
+		}
 		f.stash(stashed, wasm.OpGlobalSet)
 	}
 	f.emit(f.call(impCheck))
-	if loop >= 0 {
+	if stashed != nil {
 		f.stash(stashed, wasm.OpGlobalGet)
 	}
 	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, f.ifType(params, params))
@@ -643,13 +744,14 @@ func (f *function) checkSite(k uint32, params []wasm.ValType, loop int, only boo
 // chunk of a loop writes, dead at the header or not, would be a variable
 // of the loop. A shadow is written once, by the prologue.
 func (f *function) restoreWritten(lo, hi int) {
-	done := f.t.u32s[len(f.t.u32s):] // the locals set so far, in the arena's spare room
+	t := f.t
+	t.chunkMark++ // marks the locals set so far in this chunk
 	for pc := lo; pc < hi; pc++ {
 		in := &f.instrs[pc]
-		if (in.Op != wasm.OpLocalSet && in.Op != wasm.OpLocalTee) || int(in.X) >= f.nDecl || slices.Contains(done, in.X) {
+		if (in.Op != wasm.OpLocalSet && in.Op != wasm.OpLocalTee) || int(in.X) >= f.nDecl || t.restored[in.X] == t.chunkMark {
 			continue
 		}
-		done = append(done, in.X)
+		t.restored[in.X] = t.chunkMark
 		sh := f.shadowOf[in.X]
 		if sh < 0 {
 			sh = int32(f.newLocal(f.locals[in.X]))
@@ -694,9 +796,26 @@ func (f *function) stash(s localSet, op wasm.Opcode) {
 // zeroDead sets to zero, on an unwind path, the input's locals that are
 // not in live: the frame saves zeros for them, and they do not live on
 // up to the suspension point because the unwind path reads them.
+//
+// That is a set per dead local and point: a function with many locals
+// and many points would get their product. So the zeroing comes out of
+// the function's budget of extra code (f.extra), a point at a time; a
+// point past it zeroes nothing and saves its dead locals as they are,
+// which is as correct (a dead local is written before it is read on
+// every path from the point, so its value in a frame is never used) but
+// makes the compiled code keep them alive up to the point.
 func (f *function) zeroDead(live localSet) {
-	for i := range uint32(f.nDecl) {
-		if !live.has(i) {
+	dead := f.nDecl - live.count()
+	if dead > f.extra {
+		return
+	}
+	f.extra -= dead
+	for k, w := range live {
+		for w = ^w; w != 0; w &= w - 1 {
+			i := uint32(k*64 + bits.TrailingZeros64(w))
+			if int(i) >= f.nDecl {
+				break
+			}
 			f.zeros(f.locals[i : i+1])
 			f.emit(local(wasm.OpLocalSet, i))
 		}
@@ -704,10 +823,9 @@ func (f *function) zeroDead(live localSet) {
 }
 
 // body emits the instructions [lo, hi) of a block body (or the function
-// body) that contains suspension points. base is the height of the operand
-// stack where the block's own values start, level the number of blocks of
+// body) that contains suspension points. level is the number of blocks of
 // the original code around the body, in and out the types of the body.
-func (f *function) body(lo, hi, base, level int, in, out []wasm.ValType) {
+func (f *function) body(lo, hi, level int, in, out []wasm.ValType) {
 	cur := in
 	var epilogue []wasm.Instr
 	segStart := lo
@@ -724,13 +842,12 @@ func (f *function) body(lo, hi, base, level int, in, out []wasm.ValType) {
 			}
 			continue
 		}
-		stack := f.stackAt(pc)
-		fr := stack[min(base, len(stack)):]
+		fr := f.stackAt(pc)
 		if isCall {
 			cur = f.callSite(pc, fr, cur, epilogue, segStart, level)
 			epilogue = nil
 		} else {
-			cur, epilogue = f.block(pc, base+0, fr, cur, epilogue, segStart, level)
+			cur, epilogue = f.block(pc, fr, cur, epilogue, segStart, level)
 		}
 		if ins.Op == wasm.OpCall || ins.Op == wasm.OpCallIndirect {
 			pc++
@@ -801,7 +918,11 @@ func (f *function) code(lo, hi, level, own int) {
 			case wasm.OpEnd:
 				d--
 			}
-			if sp := spans[pc]; run >= 0 && sp.start == runEnd {
+			if sp := spans[pc]; sp.start < 0 {
+				// Added by spillDeep: not in the encoded body.
+				flush()
+				f.emit(f.instrs[pc])
+			} else if run >= 0 && sp.start == runEnd {
 				runEnd = sp.end
 			} else {
 				flush()
@@ -957,7 +1078,9 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 	// (state is 2 here after a call skipped while rewinding)
 	f.emit(wasm.Instr{Op: wasm.OpGlobalGet, X: t.stateGlobal}, i32c(StateUnwinding), op(wasm.OpI32Ne), f.ifType(after, after), op(wasm.OpElse))
 	f.drops(len(ft.Results))
-	f.zeroDead(t.sets.set(f.pcs[pc].live))
+	if f.liveKnown {
+		f.zeroDead(t.sets.set(f.pcs[pc].live))
+	}
 	f.saveTop(k, live)
 	f.brU(k)
 	f.emit(op(wasm.OpEnd))
@@ -967,7 +1090,7 @@ func (f *function) callSite(pc int, fr, cur []wasm.ValType, epilogue []wasm.Inst
 // block emits the chunk before the block, loop or if at pc, which contains
 // suspension points, and the block. It returns the stack after the block
 // and the epilogue that the next chunk must start with.
-func (f *function) block(pc, base int, fr, cur []wasm.ValType, epilogue []wasm.Instr, segStart, level int) ([]wasm.ValType, []wasm.Instr) {
+func (f *function) block(pc int, fr, cur []wasm.ValType, epilogue []wasm.Instr, segStart, level int) ([]wasm.ValType, []wasm.Instr) {
 	ins := f.instrs[pc]
 	params, results := f.t.blockSig(ins.BlockType())
 	c := 0
@@ -1031,7 +1154,6 @@ func (f *function) block(pc, base int, fr, cur []wasm.ValType, epilogue []wasm.I
 			}
 		}
 	})
-	innerBase := base + nb
 	end := int(f.pcs[pc].end)
 	if f.pcs[pc].only {
 		f.onlyLoop(pc, level, results)
@@ -1042,11 +1164,11 @@ func (f *function) block(pc, base int, fr, cur []wasm.ValType, epilogue []wasm.I
 		f.checkSite(f.pcs[pc].point, params, pc, false)
 	}
 	if e := int(f.pcs[pc].els); ins.Op == wasm.OpIf && e >= 0 {
-		f.body(pc+1, e, innerBase, level+1, params, results)
+		f.body(pc+1, e, level+1, params, results)
 		f.emit(op(wasm.OpElse))
-		f.body(e+1, end, innerBase, level+1, params, results)
+		f.body(e+1, end, level+1, params, results)
 	} else {
-		f.body(pc+1, end, innerBase, level+1, params, results)
+		f.body(pc+1, end, level+1, params, results)
 	}
 	f.emit(op(wasm.OpEnd))
 	return results, next

@@ -88,30 +88,84 @@ type liveFrame struct {
 	end    int32 // the set live after its end
 	els    int32 // for an if with an else: the set live at the else arm's start
 	writes int32 // the locals it writes (first walk only, else -1)
+	mark   int   // the arena's length before its sets, freed at its start
 }
+
+// The analysis is a product: its sets take a word per 64 locals, one set
+// per loop and call site, and every walk visits every branch and block
+// with a set operation; nested loops whose headers feed each other take
+// a walk each. A function with many locals and many points, or loops
+// nested deep, would cost the product of the two. So the analysis is
+// bounded by the function's size, far above what compiled programs need
+// (C and Go: at most 0.4 words held per instruction, three walks), and a
+// function past the bound is instrumented without it: no local is known
+// dead (see zeroDead and stash), which changes only the compiled code.
+const (
+	liveWordsPerInstr = 8  // set words held, per instruction
+	liveOpsPerInstr   = 64 // word operations over all walks, per instruction
+	liveWordsBase     = 1 << 14
+	liveOpsBase       = 1 << 16
+	extraCodePerInstr = 4 // zeroing and stashing instructions, per instruction
+	extraCodeBase     = 256
+)
 
 // analyzeLocals finds, for every loop, the locals live
 // at its header and those written in it (pcInfo.live, pcInfo.writes), and
 // for every call site the locals live at the call. f.instrs has no dead
-// code; the locals analyzed are the input's (params and declared).
+// code; the locals analyzed are the input's (params and declared). If the
+// analysis would cost more than its bounds, it leaves every set at -1
+// and f.liveKnown false.
 func (f *function) analyzeLocals() {
 	t := f.t
 	sets := &t.sets
 	sets.reset(f.nDecl)
 	n := len(f.instrs)
+	f.liveKnown = false
 	// The opener of every end, and a set per loop and call site.
 	if cap(t.openers) < n {
 		t.openers = make([]int32, n+n/4)
 	}
 	openers := t.openers[:n]
+	held, ops, depth, maxDepth := 0, 0, 0, 0
 	for pc := range f.instrs {
 		p := &f.pcs[pc]
 		p.live, p.writes = -1, -1
 		switch f.instrs[pc].Op {
 		case wasm.OpBlock, wasm.OpIf:
 			openers[p.end] = int32(pc)
+			depth++
+			ops += 4 // its end's sets, and the union into the frame around
 		case wasm.OpLoop:
 			openers[p.end] = int32(pc)
+			held += 2
+			depth++
+			ops += 6
+		case wasm.OpCall, wasm.OpCallIndirect:
+			if p.point != 0 {
+				held++
+				ops++
+			}
+		case wasm.OpEnd:
+			depth--
+		case wasm.OpElse:
+			ops += 2
+		case wasm.OpBrTable:
+			ops += 1 + len(f.instrs[pc].Labels)
+		case wasm.OpBr, wasm.OpBrIf, wasm.OpReturn, wasm.OpUnreachable:
+			ops++
+		}
+		maxDepth = max(maxDepth, depth)
+	}
+	words := sets.words
+	ops = ops*words + n // per walk
+	held = (held + 3*maxDepth + 3) * words
+	if held > liveWordsPerInstr*n+liveWordsBase {
+		return
+	}
+	for pc := range f.instrs {
+		p := &f.pcs[pc]
+		switch f.instrs[pc].Op {
+		case wasm.OpLoop:
 			p.live, p.writes = sets.alloc(), sets.alloc()
 		case wasm.OpCall, wasm.OpCallIndirect:
 			if p.point != 0 {
@@ -126,7 +180,15 @@ func (f *function) analyzeLocals() {
 	empty := sets.alloc()
 	scratchBase := len(sets.arena)
 	frames := t.liveFrames[:0]
+	spent := 0
 	for first := true; ; first = false {
+		if spent += ops; spent > liveOpsPerInstr*n+liveOpsBase {
+			for pc := range f.pcs {
+				f.pcs[pc].live, f.pcs[pc].writes = -1, -1
+			}
+			t.liveFrames = frames[:0]
+			return
+		}
 		changed := false
 		sets.arena = sets.arena[:scratchBase]
 		frames = frames[:0]
@@ -136,7 +198,8 @@ func (f *function) analyzeLocals() {
 			cur := sets.set(live)
 			switch in.Op {
 			case wasm.OpEnd:
-				fr := liveFrame{end: sets.alloc(), els: -1, writes: -1}
+				fr := liveFrame{els: -1, writes: -1, mark: len(sets.arena)}
+				fr.end = sets.alloc()
 				if first { // the writes do not change from walk to walk
 					fr.writes = sets.alloc()
 				}
@@ -178,6 +241,9 @@ func (f *function) analyzeLocals() {
 				if first && len(frames) > 0 {
 					sets.set(frames[len(frames)-1].writes).union(sets.set(fr.writes))
 				}
+				// The frame's sets are the last allocated: an inner
+				// frame's were freed at its start.
+				sets.arena = sets.arena[:fr.mark]
 			case wasm.OpBr:
 				cur.copyFrom(sets.set(frames[len(frames)-1-int(in.X)].label))
 			case wasm.OpBrIf:
@@ -211,4 +277,14 @@ func (f *function) analyzeLocals() {
 		}
 	}
 	t.liveFrames = frames[:0]
+	f.liveKnown = true
+}
+
+// count returns the number of locals in s.
+func (s localSet) count() int {
+	c := 0
+	for _, w := range s {
+		c += bits.OnesCount64(w)
+	}
+	return c
 }

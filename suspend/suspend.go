@@ -162,7 +162,17 @@ type transformer struct {
 	liveFrames []liveFrame
 	stash      localSet
 	shadowOf   []int32 // see function.shadowOf
-	shadow     []bool
+	bases      []int   // see structure
+	// See spillDeep.
+	spillInstrs []wasm.Instr
+	spillSpans  []span
+	spillLocals [numTypeSlots][]int32
+	spillFrames []spillFrame
+	spillStacks []spillStack
+	mirror      []wasm.ValType
+	restored    []uint32 // per local, the last chunk that restoreWritten set it in
+	chunkMark   uint32
+	shadow      []bool
 	// scratch are the indices of the scratch globals by type slot,
 	// scratchTypes their types in the order of their indices, from
 	// fuelGlobal+1 on (see scratchGlobal).

@@ -12,8 +12,10 @@ import (
 )
 
 // FuzzTransform transforms every valid module the fuzzer finds (seeded
-// with the spec suite's): Transform must not panic, its output must be
-// valid, and the same when the functions are shared among workers.
+// with the spec suite's, the hostile shapes of TestTransformLinear, small,
+// and random functions of deep stacks from stackGen): Transform must not
+// panic, its output must be valid, and the same when the functions are
+// shared among workers.
 func FuzzTransform(f *testing.F) {
 	if mods, err := validSpecModules(); err == nil {
 		for i, sm := range mods {
@@ -21,6 +23,14 @@ func FuzzTransform(f *testing.F) {
 				f.Add(sm.binary)
 			}
 		}
+	}
+	for _, s := range hostileShapes {
+		for _, ab := range [][2]int{{3, 2}, {70, 5}, {maxLive + 1, 3}, {200, 40}} {
+			f.Add(wasm.Encode(hostileModule(s, ab[0], ab[1])))
+		}
+	}
+	for seed := range uint64(8) {
+		f.Add(wasm.Encode(stackGenModule(seed)))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := wasm.Decode(b)
