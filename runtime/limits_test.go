@@ -31,8 +31,8 @@ func TestCompileLimits(t *testing.T) {
 		bin        []byte
 	}{
 		{"br_table of 1,000,000 targets", "br_table targets", hostile.BrTable(1_000_000)},
-		{"100,000 nested blocks", "blocks nested", hostile.NestedBlocks(100_000)},
-		{"100,000 nested loops", "blocks nested", hostile.NestedLoops(100_000, true, 0)},
+		{"100,000 nested blocks", "blocks nested", hostile.NestedBlocks(100_000, false)},
+		{"100,000 nested loops", "loops nested", hostile.NestedLoops(100_000, true, 0)},
 		{"50,001 locals", "locals", hostile.LocalsLoops(50_001, 1)},
 		{"env.nope before malformed code", "module imports function env.nope, which Gate does not provide", nopeBin},
 	} {

@@ -212,7 +212,7 @@ func specDirOrEmpty() string { return testprog.SpecDir() }
 var fuzzLimits = ModuleLimits{
 	ModuleSize: 4096, Types: 4, Params: 3, Results: 2, Imports: 3, Functions: 5, Tables: 2,
 	TableSize: 8, Globals: 3, Exports: 3, ElementSegments: 2, Elements: 4, DataSegments: 2,
-	FunctionSize: 64, Locals: 6, BlockDepth: 3, BrTableTargets: 2,
+	FunctionSize: 64, Locals: 6, BlockDepth: 3, LoopDepth: 2, BrTableTargets: 2,
 }
 
 // checkLimited decodes b with fuzzLimits and checks the result against
@@ -289,15 +289,26 @@ func overLimits(m *Module, lim ModuleLimits) string {
 		if err != nil {
 			return "undecodable body: " + err.Error()
 		}
-		depth := 0
+		var open []Opcode
+		loops := 0
 		for _, in := range instrs {
 			switch in.Op {
 			case OpBlock, OpLoop, OpIf:
-				if depth++; depth > int(lim.BlockDepth) {
+				if open = append(open, in.Op); len(open) > int(lim.BlockDepth) {
 					return "block depth"
 				}
+				if in.Op == OpLoop {
+					if loops++; loops > int(lim.LoopDepth) {
+						return "loop depth"
+					}
+				}
 			case OpEnd:
-				depth--
+				if len(open) > 0 {
+					if open[len(open)-1] == OpLoop {
+						loops--
+					}
+					open = open[:len(open)-1]
+				}
 			case OpBrTable:
 				if len(in.Labels) > int(lim.BrTableTargets) {
 					return "br_table targets"

@@ -146,6 +146,7 @@ var errIllegalOpcode = errors.New("illegal opcode")
 type instrReader struct {
 	r      *reader
 	blocks []Opcode // the open blocks: OpBlock, OpLoop, OpIf or OpElse
+	loops  int      // how many of them are loops
 	done   bool     // the expression's final end has been read
 
 	// usesData records an instruction that needs the data count
@@ -209,6 +210,12 @@ func (d *instrReader) next(in *Instr) bool {
 			r.overLimit(start, "blocks nested", d.lim.BlockDepth, uint64(len(d.blocks)+1))
 			return false
 		}
+		if in.Op == OpLoop {
+			if d.loops++; d.lim != nil && over(d.loops, d.lim.LoopDepth) {
+				r.overLimit(start, "loops nested", d.lim.LoopDepth, uint64(d.loops))
+				return false
+			}
+		}
 		d.blocks = append(d.blocks, in.Op)
 	case OpElse:
 		if n := len(d.blocks); n == 0 || d.blocks[n-1] != OpIf {
@@ -220,6 +227,9 @@ func (d *instrReader) next(in *Instr) bool {
 		if len(d.blocks) == 0 {
 			d.done = true
 		} else {
+			if d.blocks[len(d.blocks)-1] == OpLoop {
+				d.loops--
+			}
 			d.blocks = d.blocks[:len(d.blocks)-1]
 		}
 	case OpMemoryInit, OpDataDrop:

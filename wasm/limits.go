@@ -16,8 +16,8 @@ import (
 // The defaults (DefaultModuleLimits) follow V8's published implementation
 // limits (the JS API's "implementation-defined limits") where V8 has one,
 // and are below them where the engine Gate compiles with (wazero) grows
-// faster than linearly in the quantity: block nesting and br_table
-// targets. docs/SECURITY.md gives each its reason.
+// faster than linearly in the quantity: block and loop nesting and
+// br_table targets. docs/SECURITY.md gives each its reason.
 type ModuleLimits struct {
 	ModuleSize      uint64 // bytes of the whole binary
 	Types           uint32 // entries of the type section
@@ -35,6 +35,7 @@ type ModuleLimits struct {
 	FunctionSize    uint32 // bytes of one function body, its locals included
 	Locals          uint32 // locals of one function, its parameters included
 	BlockDepth      uint32 // blocks, loops and ifs open at once in one body
+	LoopDepth       uint32 // loops open at once in one body
 	BrTableTargets  uint32 // labels of one br_table, its default excluded
 }
 
@@ -57,6 +58,7 @@ func DefaultModuleLimits() ModuleLimits {
 		FunctionSize:    7_654_321,
 		Locals:          50_000,
 		BlockDepth:      8_192,
+		LoopDepth:       256,
 		BrTableTargets:  16_384,
 	}
 }

@@ -54,8 +54,10 @@ func TestLimits(t *testing.T) {
 		v        uint32
 	}{
 		{"locals", func(l *wasm.ModuleLimits, v uint32) { l.Locals = v }, hostile.LocalsLoops(100, 1), hostile.LocalsLoops(101, 1), 100},
-		{"blocks nested", func(l *wasm.ModuleLimits, v uint32) { l.BlockDepth = v }, hostile.NestedBlocks(50), hostile.NestedBlocks(51), 50},
+		{"blocks nested", func(l *wasm.ModuleLimits, v uint32) { l.BlockDepth = v }, hostile.NestedBlocks(50, false), hostile.NestedBlocks(51, false), 50},
 		{"blocks nested", func(l *wasm.ModuleLimits, v uint32) { l.BlockDepth = v }, hostile.NestedLoops(50, true, 0), hostile.NestedLoops(51, true, 0), 50},
+		{"loops nested", func(l *wasm.ModuleLimits, v uint32) { l.LoopDepth = v }, hostile.NestedLoops(50, true, 0), hostile.NestedLoops(51, true, 0), 50},
+		{"loops nested", func(l *wasm.ModuleLimits, v uint32) { l.LoopDepth = v }, hostile.NestedBlocks(51, false), hostile.NestedLoops(51, false, 0), 50},
 		{"br_table targets", func(l *wasm.ModuleLimits, v uint32) { l.BrTableTargets = v }, hostile.BrTable(1000), hostile.BrTable(1001), 1000},
 		{"functions", func(l *wasm.ModuleLimits, v uint32) { l.Functions = v }, hostile.Functions(97), hostile.Functions(98), 100},
 		{"bytes of a function body", func(l *wasm.ModuleLimits, v uint32) { l.FunctionSize = v }, hostile.LocalsCalls(0, 500), hostile.LocalsCalls(0, 501), 1 + 2*500 + 1},
@@ -130,10 +132,11 @@ func TestDefaultLimitsRefuse(t *testing.T) {
 		bin         []byte
 	}{
 		{"br_table of 1,000,000 targets", "br_table targets", hostile.BrTable(1_000_000)},
-		{"100,000 nested blocks", "blocks nested", hostile.NestedBlocks(100_000)},
-		{"1,000,000 nested blocks", "blocks nested", hostile.NestedBlocks(1_000_000)},
-		{"100,000 nested loops", "blocks nested", hostile.NestedLoops(100_000, true, 0)},
-		{"1,000,000 nested loops", "blocks nested", hostile.NestedLoops(1_000_000, false, 0)},
+		{"100,000 nested blocks", "blocks nested", hostile.NestedBlocks(100_000, false)},
+		{"1,000,000 nested blocks", "blocks nested", hostile.NestedBlocks(1_000_000, false)},
+		{"100,000 nested loops", "loops nested", hostile.NestedLoops(100_000, true, 0)},
+		{"1,000,000 nested loops", "loops nested", hostile.NestedLoops(1_000_000, false, 0)},
+		{"257 nested loops", "loops nested", hostile.NestedLoops(257, true, 0)},
 		{"50,001 locals", "locals", hostile.LocalsLoops(50_001, 1)},
 	} {
 		overLimit(t, c.name, c.bin, lim, c.limit)
@@ -145,7 +148,8 @@ func TestDefaultLimitsRefuse(t *testing.T) {
 		{"50,000 locals × 5,000 loops", hostile.LocalsLoops(50_000, 5_000)},
 		{"50,000 locals × 5,000 calls", hostile.LocalsCalls(50_000, 5_000)},
 		{"100,000 functions", hostile.Functions(100_000)},
-		{"8,192 nested blocks", hostile.NestedBlocks(8_192)},
+		{"8,192 nested blocks", hostile.NestedBlocks(8_192, false)},
+		{"256 nested loops", hostile.NestedLoops(256, true, 50_000)},
 		{"br_table of 16,384 targets", hostile.BrTable(16_384)},
 	} {
 		within(t, c.name, c.bin, lim)

@@ -166,10 +166,10 @@ func TestHostileModules(t *testing.T) {
 			}
 		}
 		refused("br_table of 1,000,000 targets", hostile.BrTable(1_000_000), "br_table targets, more than the limit of 16384")
-		refused("100,000 nested blocks", hostile.NestedBlocks(100_000), "blocks nested, more than the limit of 8192")
-		refused("1,000,000 nested blocks", hostile.NestedBlocks(1_000_000), "blocks nested, more than the limit of 8192")
-		refused("100,000 nested loops", hostile.NestedLoops(100_000, true, 0), "blocks nested, more than the limit of 8192")
-		refused("1,000,000 nested loops", hostile.NestedLoops(1_000_000, false, 0), "blocks nested, more than the limit of 8192")
+		refused("100,000 nested blocks", hostile.NestedBlocks(100_000, false), "blocks nested, more than the limit of 8192")
+		refused("1,000,000 nested blocks", hostile.NestedBlocks(1_000_000, false), "blocks nested, more than the limit of 8192")
+		refused("100,000 nested loops", hostile.NestedLoops(100_000, true, 0), "257 loops nested, more than the limit of 256")
+		refused("1,000,000 nested loops", hostile.NestedLoops(1_000_000, false, 0), "257 loops nested, more than the limit of 256")
 		refused("50,001 locals", hostile.LocalsLoops(50_001, 1), "50001 locals, more than the limit of 50000")
 		refused("30 MB importing env.nope", hostile.ImportingNope(30<<20), "module imports function env.nope, which Gate does not provide")
 		cases = append(cases,

@@ -84,9 +84,19 @@ func LocalsCalls(locals uint32, calls int) []byte {
 // starting with a call if withCall, in a function with locals i64
 // locals.
 func NestedLoops(depth int, withCall bool, locals uint32) []byte {
+	return command(locals, nested(wasm.OpLoop, depth, withCall), nil)
+}
+
+// NestedBlocks is depth blocks nested in each other, each starting with
+// a call if withCall.
+func NestedBlocks(depth int, withCall bool) []byte {
+	return command(0, nested(wasm.OpBlock, depth, withCall), nil)
+}
+
+func nested(op wasm.Opcode, depth int, withCall bool) []wasm.Instr {
 	shape := make([]wasm.Instr, 0, 3*depth)
 	for range depth {
-		shape = append(shape, block(wasm.OpLoop))
+		shape = append(shape, block(op))
 		if withCall {
 			shape = append(shape, call(fnLeaf))
 		}
@@ -94,19 +104,7 @@ func NestedLoops(depth int, withCall bool, locals uint32) []byte {
 	for range depth {
 		shape = append(shape, ins(wasm.OpEnd))
 	}
-	return command(locals, shape, nil)
-}
-
-// NestedBlocks is depth blocks nested in each other.
-func NestedBlocks(depth int) []byte {
-	shape := make([]wasm.Instr, 0, 2*depth)
-	for range depth {
-		shape = append(shape, block(wasm.OpBlock))
-	}
-	for range depth {
-		shape = append(shape, ins(wasm.OpEnd))
-	}
-	return command(0, shape, nil)
+	return shape
 }
 
 // BrTable is a br_table of targets labels (all to the same block), run

@@ -13,7 +13,7 @@ func TestValid(t *testing.T) {
 		"LocalsLoops":   LocalsLoops(10, 10),
 		"LocalsCalls":   LocalsCalls(10, 10),
 		"NestedLoops":   NestedLoops(10, true, 10),
-		"NestedBlocks":  NestedBlocks(10),
+		"NestedBlocks":  NestedBlocks(10, true),
 		"BrTable":       BrTable(10),
 		"Functions":     Functions(10),
 		"TableGrow":     TableGrow(10, false),
