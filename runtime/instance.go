@@ -39,7 +39,7 @@ type Instance struct {
 func (r *Runtime) Instantiate(ctx context.Context, m *Module, opts Options) (*Instance, error) {
 	var s *suspension
 	if m.transformed != nil {
-		s = &suspension{}
+		s = newSuspension(m, nil)
 	}
 	if m.hasMemory && opts.MemoryGrown != nil {
 		ctx = experimental.WithMemoryAllocator(ctx, &linearMemory{grown: opts.MemoryGrown})
@@ -148,6 +148,11 @@ func (i *Instance) afterSuspendable() (code uint32, err error) {
 	}()
 	i.suspension.rewound(i.module)
 	if i.suspension.state != nil && i.suspension.state.Get() == suspend.StateUnwinding {
+		// The transform's code saves at least the innermost frame,
+		// and closes every frame it opens; a snapshot's code may not.
+		if st := &i.suspension.stack; len(st.Frames) == 0 || st.Saving() {
+			return 0, &snapshotMismatch{errors.New("the program unwound without saving its frames whole")}
+		}
 		i.suspended = true
 		return 0, ErrSuspended
 	}
@@ -186,6 +191,12 @@ func classify(ctx context.Context, err error) (uint32, error) {
 	var mismatch *snapshotMismatch
 	if errors.As(err, &mismatch) {
 		return 0, mismatch
+	}
+	// Raised by a host function (the suspended stack's limit); a
+	// timeout is the context's cause, below.
+	var limit *LimitError
+	if errors.As(err, &limit) {
+		return 0, limit
 	}
 	if ctx.Err() != nil {
 		// Stopped from outside: by the engine's own check

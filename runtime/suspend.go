@@ -50,6 +50,20 @@ type suspension struct {
 	countdown int
 }
 
+// minFrameBytes is the least that a suspended stack may take, whatever
+// the memory cap: a program with little memory may still recurse deeply.
+const minFrameBytes = 1 << 20
+
+// newSuspension returns the host side of an instance of m, resumed by
+// rewinder if not nil. The frames it saves may take as many bytes as m's
+// memory may (at least minFrameBytes): the host holds them, outside the
+// memory cap, and a snapshot's code saves as many as it likes.
+func newSuspension(m *Module, rewinder *frames.Rewinder) *suspension {
+	s := &suspension{rewinder: rewinder}
+	s.stack.MaxBytes = int64(max(m.memoryLimit, minFrameBytes))
+	return s
+}
+
 // globals finds the transform's globals. A snapshot is untrusted: its
 // module may lack them, or declare them immutable.
 func (s *suspension) globals(mod api.Module) {
@@ -88,6 +102,47 @@ func (s *suspension) rewound(mod api.Module) {
 	if err != nil {
 		panic(&snapshotMismatch{err})
 	}
+}
+
+// mustUnwind stops the program (see snapshotMismatch) unless it is
+// unwinding: the transform's code saves values only then, and code that
+// calls the save functions at other times is not the transform's but a
+// snapshot's, written by whoever wrote the snapshot.
+func (s *suspension) mustUnwind(mod api.Module, name string) {
+	s.globals(mod)
+	if st := s.state.Get(); uint32(st) != suspend.StateUnwinding {
+		panic(&snapshotMismatch{fmt.Errorf("the program called %s.%s while not unwinding (state %d)", suspend.ImportModule, name, uint32(st))})
+	}
+}
+
+// mustRewind stops the program unless it is being resumed and rewinding.
+func (s *suspension) mustRewind(mod api.Module, name string) {
+	if s.rewinder == nil {
+		panic(&snapshotMismatch{fmt.Errorf("the program called %s.%s while not resuming", suspend.ImportModule, name)})
+	}
+	s.globals(mod)
+	if st := s.state.Get(); uint32(st) != suspend.StateRewinding {
+		panic(&snapshotMismatch{fmt.Errorf("the program called %s.%s while not rewinding (state %d)", suspend.ImportModule, name, uint32(st))})
+	}
+}
+
+// saved stops the program if saving a value or frame failed: over the
+// limits of a suspended stack (a LimitError, which a program of any
+// origin may reach), or a value the transform never saves.
+func (s *suspension) saved(err error) {
+	if err == nil {
+		return
+	}
+	var bytesErr *frames.BytesError
+	switch {
+	case errors.As(err, &bytesErr):
+		panic(&LimitError{Limit: "suspended stack", Detail: fmt.Sprintf(
+			"the program's suspended call stack takes more than %d bytes, the limit for its memory cap (docs/SUSPEND.md)", bytesErr.Max)})
+	case errors.Is(err, frames.ErrTooLarge):
+		panic(&LimitError{Limit: "suspended stack", Detail: fmt.Sprintf(
+			"%v (at most %d frames of %d values each)", err, frames.MaxFrames, frames.MaxValuesPerFrame)})
+	}
+	panic(&snapshotMismatch{err})
 }
 
 // snapshotMismatch is raised (as a panic) in a host function when the
@@ -134,15 +189,12 @@ func (r *Runtime) instantiateSuspend(ctx context.Context) error {
 		vt   api.ValueType
 		ft   frames.Type
 	}{{"i32", i32, frames.I32}, {"i64", i64, frames.I64}, {"f32", f32, frames.F32}, {"f64", f64, frames.F64}} {
-		fn("save_"+t.name, []api.ValueType{t.vt}, nil, func(s *suspension, _ api.Module, stack []uint64) {
-			if err := s.stack.Save(t.ft, stack[0]); err != nil {
-				panic(&snapshotMismatch{err})
-			}
+		fn("save_"+t.name, []api.ValueType{t.vt}, nil, func(s *suspension, mod api.Module, stack []uint64) {
+			s.mustUnwind(mod, "save_"+t.name)
+			s.saved(s.stack.Save(t.ft, stack[0]))
 		})
-		fn("load_"+t.name, nil, []api.ValueType{t.vt}, func(s *suspension, _ api.Module, stack []uint64) {
-			if s.rewinder == nil {
-				panic(&snapshotMismatch{errors.New("load_" + t.name + " while not resuming")})
-			}
+		fn("load_"+t.name, nil, []api.ValueType{t.vt}, func(s *suspension, mod api.Module, stack []uint64) {
+			s.mustRewind(mod, "load_"+t.name)
 			v, err := s.rewinder.Load(t.ft)
 			if err != nil {
 				panic(&snapshotMismatch{err})
@@ -150,15 +202,12 @@ func (r *Runtime) instantiateSuspend(ctx context.Context) error {
 			stack[0] = v
 		})
 	}
-	fn("save_frame", []api.ValueType{i32, i32}, nil, func(s *suspension, _ api.Module, stack []uint64) {
-		if err := s.stack.SaveFrame(uint32(stack[0]), uint32(stack[1])); err != nil {
-			panic(&snapshotMismatch{err})
-		}
+	fn("save_frame", []api.ValueType{i32, i32}, nil, func(s *suspension, mod api.Module, stack []uint64) {
+		s.mustUnwind(mod, "save_frame")
+		s.saved(s.stack.SaveFrame(uint32(stack[0]), uint32(stack[1])))
 	})
-	fn("restore_frame", []api.ValueType{i32}, []api.ValueType{i32}, func(s *suspension, _ api.Module, stack []uint64) {
-		if s.rewinder == nil {
-			panic(&snapshotMismatch{errors.New("restore_frame while not resuming")})
-		}
+	fn("restore_frame", []api.ValueType{i32}, []api.ValueType{i32}, func(s *suspension, mod api.Module, stack []uint64) {
+		s.mustRewind(mod, "restore_frame")
 		point, err := s.rewinder.RestoreFrame(uint32(stack[0]))
 		if err != nil {
 			panic(&snapshotMismatch{err})
@@ -540,7 +589,7 @@ func (r *Runtime) resume(ctx context.Context, snap *snapshot.Snapshot, memoryLim
 	if snap.MemoryPages > 0 || opts.MemoryGrown != nil {
 		ictx = experimental.WithMemoryAllocator(ctx, newResumeMemory(snap, opts.MemoryGrown))
 	}
-	inst, err := r.instantiate(ictx, mod, state, &suspension{rewinder: rewinder})
+	inst, err := r.instantiate(ictx, mod, state, newSuspension(mod, rewinder))
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,186 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	goruntime "runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gate-wasm/gate/runtime"
+	"github.com/gate-wasm/gate/runtime/internal/frames"
+	"github.com/gate-wasm/gate/runtime/internal/snapshot"
+	"github.com/gate-wasm/gate/runtime/internal/wasi"
+	"github.com/gate-wasm/gate/wasm"
+)
+
+// forgedModule is a module that passes for a transformed program (the
+// transform's exported globals, state 0 and fuel 1, each exported as a
+// global the host sets) and imports from gate_suspend what body calls:
+// imports are the gate_suspend function names, with their types, in the
+// order of their function indices; _start is the function after them.
+func forgedModule(imports []string, body []wasm.Instr) *wasm.Module {
+	types := map[string]wasm.FuncType{
+		"check":         {},
+		"save_i32":      {Params: []wasm.ValType{wasm.I32}},
+		"save_frame":    {Params: []wasm.ValType{wasm.I32, wasm.I32}},
+		"restore_frame": {Params: []wasm.ValType{wasm.I32}, Results: []wasm.ValType{wasm.I32}},
+		"load_i32":      {Results: []wasm.ValType{wasm.I32}},
+	}
+	m := &wasm.Module{Types: []wasm.FuncType{{}}}
+	for _, name := range imports {
+		m.Types = append(m.Types, types[name])
+		m.Imports = append(m.Imports, wasm.Import{Module: "gate_suspend", Name: name, Kind: wasm.ExternFunc, Type: uint32(len(m.Types) - 1)})
+	}
+	zero := wasm.EncodeBody([]wasm.Instr{{Op: wasm.OpI32Const}, {Op: wasm.OpEnd}})
+	mutI32 := wasm.GlobalType{Type: wasm.I32, Mutable: true}
+	m.Globals = []wasm.Global{{Type: mutI32, Init: zero}, {Type: mutI32, Init: zero}}
+	start := uint32(len(imports))
+	m.Funcs = []uint32{0}
+	m.Exports = []wasm.Export{
+		{Name: "_start", Kind: wasm.ExternFunc, Index: start},
+		{Name: "gate_suspend.state", Kind: wasm.ExternGlobal, Index: 0},
+		{Name: "gate_suspend.fuel", Kind: wasm.ExternGlobal, Index: 1},
+		{Name: "gate_suspend.global.0", Kind: wasm.ExternGlobal, Index: 0},
+		{Name: "gate_suspend.global.1", Kind: wasm.ExternGlobal, Index: 1},
+	}
+	m.Code = []wasm.Code{{Body: wasm.EncodeBody(append(body, wasm.Instr{Op: wasm.OpEnd}))}}
+	return m
+}
+
+// forgedSnapshot is a snapshot of m (see forgedModule) with one frame,
+// of _start at point 1, holding no values.
+func forgedSnapshot(t testing.TB, m *wasm.Module) []byte {
+	t.Helper()
+	var st frames.Stack
+	if err := st.SaveFrame(uint32(len(m.Imports)), 1); err != nil {
+		t.Fatal(err)
+	}
+	abi := wasi.Snapshot{Monotonic: 1e9}
+	snap, err := snapshot.Build(m, [32]byte{}, snapshot.State{Frames: st.AppendBinary(nil), ABI: abi.AppendBinary(nil), Globals: map[uint32][2]uint64{0: {}, 1: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// forgedLoops are bodies of a _start that sets the state to unwinding
+// and saves, for ever: values into one frame, or frames of one value
+// each (save_i32 is function 0, save_frame function 1).
+var forgedLoops = map[string][]wasm.Instr{
+	"values": {
+		wasm.BlockInstr(wasm.OpLoop, wasm.BlockEmpty),
+		{Op: wasm.OpI32Const, Imm: 1}, {Op: wasm.OpGlobalSet, X: 0},
+		{Op: wasm.OpI32Const, Imm: 7}, {Op: wasm.OpCall, X: 0},
+		{Op: wasm.OpBr, X: 0},
+		{Op: wasm.OpEnd},
+	},
+	"frames": {
+		wasm.BlockInstr(wasm.OpLoop, wasm.BlockEmpty),
+		{Op: wasm.OpI32Const, Imm: 1}, {Op: wasm.OpGlobalSet, X: 0},
+		{Op: wasm.OpI32Const, Imm: 7}, {Op: wasm.OpCall, X: 0},
+		{Op: wasm.OpI32Const, Imm: 2}, {Op: wasm.OpI32Const, Imm: 1}, {Op: wasm.OpCall, X: 1},
+		{Op: wasm.OpBr, X: 0},
+		{Op: wasm.OpEnd},
+	},
+}
+
+// TestForgedSaveLoop resumes snapshots whose code, which is whoever
+// wrote the snapshot's, saves values or frames in a loop while it says it
+// unwinds: the frames the host keeps count against the memory cap, so it
+// stops with one error that names the limit, and the host's heap grows
+// by a small multiple of the cap, not without bound.
+func TestForgedSaveLoop(t *testing.T) {
+	// Not parallel: the heap is measured.
+	ctx := context.Background()
+	rt := newRuntime(t, runtime.Config{Interruptible: true})
+	const memoryCap = 16 << 20
+	for _, name := range []string{"values", "frames"} {
+		snap := forgedSnapshot(t, forgedModule([]string{"save_i32", "save_frame"}, forgedLoops[name]))
+		var before, after goruntime.MemStats
+		goruntime.GC()
+		goruntime.ReadMemStats(&before)
+		start := time.Now()
+		inst, err := rt.Resume(ctx, snap, memoryCap, runtime.Options{})
+		if err == nil {
+			_, err = inst.Run(ctx, 20*time.Second)
+			inst.Close(ctx)
+		}
+		elapsed := time.Since(start)
+		goruntime.ReadMemStats(&after)
+		allocated := after.TotalAlloc - before.TotalAlloc
+		t.Logf("%s: forged snapshot of %d bytes: %v after %v; %.1f MiB allocated, heap %.1f MiB after",
+			name, len(snap), err, elapsed, float64(allocated)/(1<<20), float64(after.HeapAlloc)/(1<<20))
+		var limit *runtime.LimitError
+		if !errors.As(err, &limit) || limit.Limit != "suspended stack" {
+			t.Errorf("%s: resumed and run: %v; want a LimitError of the suspended stack", name, err)
+		}
+		// Within one frame the per-frame count is reached first.
+		if name == "frames" && !strings.Contains(err.Error(), "16777216 bytes") {
+			t.Errorf("%s: %v; want the error to name the 16 MiB limit", name, err)
+		}
+		if allocated > 128<<20 {
+			t.Errorf("%s: the host allocated %d MiB for a 16 MiB memory cap", name, allocated>>20)
+		}
+	}
+}
+
+// TestForgedSuspendCalls resumes snapshots whose code calls the
+// transform's functions when the transform's code never would: each
+// stops the program with an error that says what it called and when.
+func TestForgedSuspendCalls(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	setState := func(v uint64) []wasm.Instr {
+		return []wasm.Instr{{Op: wasm.OpI32Const, Imm: v}, {Op: wasm.OpGlobalSet, X: 0}}
+	}
+	cases := []struct {
+		name    string
+		imports []string
+		body    []wasm.Instr
+		want    string
+	}{
+		{"save_i32 while rewinding", []string{"save_i32"},
+			[]wasm.Instr{{Op: wasm.OpI32Const, Imm: 7}, {Op: wasm.OpCall, X: 0}},
+			"called gate_suspend.save_i32 while not unwinding (state 2)"},
+		{"save_frame in state normal", []string{"save_frame"},
+			append(setState(0), wasm.Instr{Op: wasm.OpI32Const, Imm: 1}, wasm.Instr{Op: wasm.OpI32Const, Imm: 1}, wasm.Instr{Op: wasm.OpCall, X: 0}),
+			"called gate_suspend.save_frame while not unwinding (state 0)"},
+		{"restore_frame while unwinding", []string{"restore_frame"},
+			append(setState(1), wasm.Instr{Op: wasm.OpI32Const, Imm: 1}, wasm.Instr{Op: wasm.OpCall, X: 0}, wasm.Instr{Op: wasm.OpDrop}),
+			"called gate_suspend.restore_frame while not rewinding (state 1)"},
+		{"load_i32 in state normal", []string{"load_i32"},
+			append(setState(0), wasm.Instr{Op: wasm.OpCall, X: 0}, wasm.Instr{Op: wasm.OpDrop}),
+			"called gate_suspend.load_i32 while not rewinding (state 0)"},
+		{"load_i32 after the rewind", []string{"restore_frame", "check", "load_i32"},
+			[]wasm.Instr{{Op: wasm.OpI32Const, Imm: 3}, {Op: wasm.OpCall, X: 0}, {Op: wasm.OpDrop},
+				{Op: wasm.OpCall, X: 1}, {Op: wasm.OpCall, X: 2}, {Op: wasm.OpDrop}},
+			"called gate_suspend.load_i32 while not resuming"},
+		{"unwound without a frame", []string{"restore_frame"},
+			append([]wasm.Instr{{Op: wasm.OpI32Const, Imm: 1}, {Op: wasm.OpCall, X: 0}, {Op: wasm.OpDrop}}, setState(1)...),
+			"unwound without saving its frames"},
+		{"unwound within a frame", []string{"restore_frame", "save_i32"},
+			append([]wasm.Instr{{Op: wasm.OpI32Const, Imm: 2}, {Op: wasm.OpCall, X: 0}, {Op: wasm.OpDrop}},
+				append(setState(1), wasm.Instr{Op: wasm.OpI32Const, Imm: 7}, wasm.Instr{Op: wasm.OpCall, X: 1})...),
+			"unwound without saving its frames"},
+	}
+	for _, c := range cases {
+		// The loop gives the frame its point 1.
+		body := append([]wasm.Instr{wasm.BlockInstr(wasm.OpLoop, wasm.BlockEmpty)}, c.body...)
+		body = append(body, wasm.Instr{Op: wasm.OpEnd})
+		snap := forgedSnapshot(t, forgedModule(c.imports, body))
+		rt := newRuntime(t, runtime.Config{})
+		inst, err := rt.Resume(ctx, snap, 1<<20, runtime.Options{})
+		if err != nil {
+			t.Errorf("%s: Resume: %v", c.name, err)
+			continue
+		}
+		_, err = inst.Run(ctx, 0)
+		inst.Close(ctx)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Run: %v; want an error with %q", c.name, err, c.want)
+		}
+		noTrace(t, c.name, err)
+	}
+}
