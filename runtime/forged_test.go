@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gate-wasm/gate/internal/testprog"
 	"github.com/gate-wasm/gate/runtime"
 	"github.com/gate-wasm/gate/runtime/internal/frames"
 	"github.com/gate-wasm/gate/runtime/internal/snapshot"
@@ -182,5 +183,54 @@ func TestForgedSuspendCalls(t *testing.T) {
 			t.Errorf("%s: Run: %v; want an error with %q", c.name, err, c.want)
 		}
 		noTrace(t, c.name, err)
+	}
+}
+
+// TestSuspendProgramBadPoints resumes snapshots of a small C program
+// whose frames name suspension points that their functions do not have,
+// or points that no suspension leaves in their place, or whose transform
+// globals hold what no suspension writes: Resume refuses each before
+// anything runs, with an error that says what is wrong.
+func TestSuspendProgramBadPoints(t *testing.T) {
+	t.Parallel()
+	p := &prog{path: testprog.C(t, "internal/testprog/src/c/tiny.c"), args: []string{"tiny"}, keepSnaps: true}
+	want := p.run(t, nil)
+	got := p.run(t, []step{{check: 20}})
+	same(t, "suspended at check 20", got, want, true)
+	snap := got.snaps[0]
+	setGlobal := func(name string, v uint64) func(m *wasm.Module) {
+		return func(m *wasm.Module) {
+			for _, e := range m.Exports {
+				if e.Name == name {
+					m.Globals[int(e.Index)-m.NumImports(wasm.ExternGlobal)].Init = wasm.EncodeBody([]wasm.Instr{{Op: wasm.OpI32Const, Imm: v}, {Op: wasm.OpEnd}})
+				}
+			}
+		}
+	}
+	cases := map[string]struct {
+		snap []byte
+		want string
+	}{
+		"innermost point huge":     {withFrames(t, snap, func(s *frames.Stack) { s.Frames[0].Point = 1 << 30 }), "names suspension point 1073741824 of function"},
+		"innermost point 0":        {withFrames(t, snap, func(s *frames.Stack) { s.Frames[0].Point = 0 }), "names suspension point 0 of function"},
+		"outermost point huge":     {withFrames(t, snap, func(s *frames.Stack) { s.Frames[len(s.Frames)-1].Point += 1000 }), "names suspension point"},
+		"outer frame at its entry": {withFrames(t, snap, func(s *frames.Stack) { s.Frames[1].Point = 1 }), "a check site, but holds the frame of function"},
+		"innermost frame moved out": {withFrames(t, snap, func(s *frames.Stack) { s.Frames = s.Frames[1:] }),
+			"which would have saved a frame of its own"},
+		"function without points": {withFrames(t, snap, func(s *frames.Stack) { s.Frames[0].Func = 0 }), "names suspension point"},
+		"function out of range":   {withFrames(t, snap, func(s *frames.Stack) { s.Frames[0].Func = 1 << 20 }), "no function 1048576"},
+		"state global normal":     {withModule(t, snap, setGlobal("gate_suspend.state", 0)), "the state global gate_suspend.state is 0"},
+		"state global unwinding":  {withModule(t, snap, setGlobal("gate_suspend.state", 1)), "the state global gate_suspend.state is 1"},
+		"fuel global positive":    {withModule(t, snap, setGlobal("gate_suspend.fuel", 5)), "the fuel global gate_suspend.fuel is 5"},
+	}
+	for name, c := range cases {
+		outcome, err := tryBad(t, name, c.snap, 0, want)
+		t.Logf("%s: %v", name, err)
+		if outcome != refused || !strings.Contains(err.Error(), "snapshot: ") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: outcome %d (%v), want refused by Resume with %q", name, outcome, err, c.want)
+		}
+		if _, err := runtime.InspectSnapshot(c.snap); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: InspectSnapshot: %v, want an error with %q", name, err, c.want)
+		}
 	}
 }

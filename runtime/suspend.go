@@ -567,6 +567,9 @@ func (r *Runtime) resume(ctx context.Context, snap *snapshot.Snapshot, memoryLim
 	if err := checkResumeGlobals(p); err != nil {
 		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
 	}
+	if err := checkSuspendedState(p, values, stack); err != nil {
+		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
+	}
 	pages, err := capPages(memoryLimit)
 	if err != nil {
 		return nil, err
@@ -610,6 +613,50 @@ func checkResumeGlobals(p *snapshot.Program) error {
 	for _, index := range p.MutableGlobals() {
 		if t := m.Globals[index-imported].Type.Type; t.IsRef() {
 			return fmt.Errorf("global %d holds a %v, which a snapshot cannot carry yet", index, t)
+		}
+	}
+	return nil
+}
+
+// checkSuspendedState refuses a snapshot whose transform globals or
+// frames are not what a suspension of its code leaves: the state global
+// rewinding and the fuel 0 (as WriteSnapshot writes them), and frames
+// that name suspension points their functions have, as found in the
+// snapshot's code (suspend.Points), never in a record the snapshot
+// carries: the innermost stopped at a check site or in a call that
+// makes no frame of its own (an import, through call or call_indirect),
+// every other at a call of the function of the frame inside it.
+func checkSuspendedState(p *snapshot.Program, values map[uint32][2]uint64, stack *frames.Stack) error {
+	if v := values[p.StateIndex()][0]; v != suspend.StateRewinding {
+		return fmt.Errorf("the state global %s is %d; a suspended program's is %d (rewinding)", suspend.StateExport, v, suspend.StateRewinding)
+	}
+	if fuel, ok := p.FuelIndex(); ok && values[fuel][0] != 0 {
+		return fmt.Errorf("the fuel global %s is %d; a suspended program's is 0", suspend.FuelExport, int32(values[fuel][0]))
+	}
+	points := suspend.NewPoints(p.Module())
+	for i, f := range stack.Frames {
+		all, err := points.Of(f.Func)
+		if err != nil {
+			return fmt.Errorf("frame %d: %w", i, err)
+		}
+		if f.Point == 0 || uint64(f.Point) > uint64(len(all)) {
+			return fmt.Errorf("frame %d (innermost first) names suspension point %d of function %d, which has %d", i, f.Point, f.Func, len(all))
+		}
+		point := all[f.Point-1]
+		if i == 0 {
+			if point.Kind == suspend.PointCall && uint64(point.Callee) >= uint64(p.Module().NumImports(wasm.ExternFunc)) {
+				return fmt.Errorf("the innermost frame, of function %d, stopped at point %d, a call of function %d, which would have saved a frame of its own", f.Func, f.Point, point.Callee)
+			}
+			continue
+		}
+		inner := stack.Frames[i-1].Func
+		switch point.Kind {
+		case suspend.PointEntry, suspend.PointLoop:
+			return fmt.Errorf("frame %d, of function %d, stopped at point %d, a check site, but holds the frame of function %d", i, f.Func, f.Point, inner)
+		case suspend.PointCall:
+			if point.Callee != inner {
+				return fmt.Errorf("frame %d, of function %d, stopped at point %d, a call of function %d, but holds the frame of function %d", i, f.Func, f.Point, point.Callee, inner)
+			}
 		}
 	}
 	return nil
@@ -775,8 +822,12 @@ func InspectSnapshot(binary []byte) (*SnapshotInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
-	if _, _, err := snap.Program(); err != nil {
+	p, values, err := snap.Program()
+	if err != nil {
 		return nil, err
+	}
+	if err := checkSuspendedState(p, values, stack); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 	info := &SnapshotInfo{
 		Version:      snap.Version,
