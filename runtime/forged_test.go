@@ -234,3 +234,46 @@ func TestSuspendProgramBadPoints(t *testing.T) {
 		}
 	}
 }
+
+// TestSuspendWithoutMemory suspends a program without memory, writes its
+// snapshot, resumes it and suspends it again. Found by FuzzResume:
+// Instance.MemorySize, which Snapshot calls, panicked on an instance
+// without memory.
+func TestSuspendWithoutMemory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	spin := &wasm.Module{
+		Types:   []wasm.FuncType{{}},
+		Funcs:   []uint32{0},
+		Exports: []wasm.Export{{Name: "_start", Kind: wasm.ExternFunc, Index: 0}},
+		Code: []wasm.Code{{Body: wasm.EncodeBody([]wasm.Instr{
+			wasm.BlockInstr(wasm.OpLoop, wasm.BlockEmpty), {Op: wasm.OpBr}, {Op: wasm.OpEnd}, {Op: wasm.OpEnd}})}},
+	}
+	rt := newRuntime(t, runtime.Config{})
+	m, err := rt.CompileSuspendable(ctx, wasm.Encode(spin), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := rt.Instantiate(ctx, m, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		runtime.SuspendAtCheck(inst, 5)
+		if _, err := inst.Run(ctx, 0); !errors.Is(err, runtime.ErrSuspended) {
+			t.Fatalf("round %d: Run: %v, want ErrSuspended", round, err)
+		}
+		if size := inst.MemorySize(); size != 0 {
+			t.Errorf("round %d: MemorySize %d, want 0", round, size)
+		}
+		snap, err := inst.Snapshot()
+		if err != nil {
+			t.Fatalf("round %d: Snapshot: %v", round, err)
+		}
+		inst.Close(ctx)
+		if inst, err = rt.Resume(ctx, snap, 0, runtime.Options{}); err != nil {
+			t.Fatalf("round %d: Resume: %v", round, err)
+		}
+	}
+	inst.Close(ctx)
+}

@@ -162,10 +162,12 @@ func (i *Instance) afterSuspendable() (code uint32, err error) {
 // MemorySize is the current size of the instance's linear memory in
 // bytes.
 func (i *Instance) MemorySize() uint64 {
-	if m := i.module.Memory(); m != nil {
-		return uint64(m.Size())
+	// Without a memory, Memory returns an interface that is not nil
+	// but holds a nil pointer (see binding.hasMemory).
+	if !i.hasMemory {
+		return 0
 	}
-	return 0
+	return uint64(i.module.Memory().Size())
 }
 
 // Close frees the instance. An abandoned instance (see Run) is only
