@@ -93,12 +93,9 @@ func FuzzResume(f *testing.F) {
 // fuzzHeapCap.
 func resumeUnderCaps(t *testing.T, snap []byte) {
 	ctx := context.Background()
-	rt, err := runtime.New(ctx, runtime.Config{Interruptible: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
+	rt := fuzzRuntime(t)
 	var inst *runtime.Instance
+	var err error
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -124,6 +121,29 @@ func resumeUnderCaps(t *testing.T, snap []byte) {
 	if ms.HeapAlloc > fuzzHeapCap {
 		t.Errorf("Go heap of %d MiB after the run", ms.HeapAlloc>>20)
 	}
+}
+
+// fuzzRT is the runtime of FuzzResume's resumes, which keeps the resume
+// modules it compiles: most mutations leave the code as it is, and
+// compiling it again for each would make them many times slower.
+var fuzzRT *runtime.Runtime
+
+// fuzzRuntime returns fuzzRT, a fresh one once it keeps a few resume
+// modules, so that mutations of the code do not pile up compiled code.
+func fuzzRuntime(t *testing.T) *runtime.Runtime {
+	ctx := context.Background()
+	if fuzzRT != nil && runtime.ResumeModules(fuzzRT) > 8 {
+		fuzzRT.Close(ctx)
+		fuzzRT = nil
+	}
+	if fuzzRT == nil {
+		rt, err := runtime.New(ctx, runtime.Config{Interruptible: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fuzzRT = rt
+	}
+	return fuzzRT
 }
 
 // mutationKinds is the number of kinds of mutation that mutate knows.
