@@ -810,7 +810,21 @@ type FrameInfo struct {
 // InspectSnapshot checks a snapshot's format and says what it holds,
 // without compiling or running it.
 func InspectSnapshot(binary []byte) (*SnapshotInfo, error) {
-	snap, err := snapshot.Parse(binary)
+	return InspectSnapshotAt(bytes.NewReader(binary), int64(len(binary)))
+}
+
+// MaxSnapshotSize is the size of the largest snapshot: a memory of
+// 4 GiB, the most a program may have, and 512 MiB for the rest.
+// InspectSnapshotAt refuses a larger one before reading it.
+const MaxSnapshotSize = snapshot.MaxSize
+
+// InspectSnapshotAt is InspectSnapshot of the snapshot of size bytes that
+// r holds. It reads the sections' headers and the sections it needs,
+// but not the memory's runs, except once, in pieces, for the checksum;
+// it refuses a size larger than any snapshot at once. So a file of any
+// size is described or refused with little memory.
+func InspectSnapshotAt(r io.ReaderAt, size int64) (*SnapshotInfo, error) {
+	snap, err := snapshot.ParseAt(r, size)
 	if err != nil {
 		return nil, err
 	}
@@ -838,9 +852,7 @@ func InspectSnapshot(binary []byte) (*SnapshotInfo, error) {
 		Monotonic:    time.Duration(abi.Monotonic),
 		PendingInput: len(abi.Stdin),
 	}
-	for _, run := range snap.Memory {
-		info.MemoryStored += uint64(len(run.Data))
-	}
+	info.MemoryStored = snap.Stored
 	for _, f := range stack.Frames {
 		info.Frames = append(info.Frames, FrameInfo{Function: f.Func, Point: f.Point, Values: len(f.Values)})
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -86,15 +87,32 @@ func newInspectCommand(stdout io.Writer) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
+			f, err := os.Open(args[0])
 			if err != nil {
 				return refused("%v", err)
 			}
-			info, err := runtime.InspectSnapshot(data)
+			defer f.Close()
+			// A file is read where it is, a section at a time: a
+			// snapshot may be as large as its memory, and a file
+			// named as one may be larger still.
+			var r io.ReaderAt = f
+			size := int64(-1)
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				size = fi.Size()
+			} else {
+				// A pipe: read into memory, no more than a
+				// snapshot may be.
+				data, err := io.ReadAll(io.LimitReader(f, runtime.MaxSnapshotSize+1))
+				if err != nil {
+					return refused("%v", err)
+				}
+				r, size = bytes.NewReader(data), int64(len(data))
+			}
+			info, err := runtime.InspectSnapshotAt(r, size)
 			if err != nil {
 				return refused("%s: %v", args[0], err)
 			}
-			fmt.Fprint(stdout, formatSnapshotInfo(info, len(data)))
+			fmt.Fprint(stdout, formatSnapshotInfo(info, int(size)))
 			return nil
 		},
 	}
