@@ -17,6 +17,11 @@ const MaxSize = 4<<30 + 512<<20
 // its memory's runs.
 const maxHeld = 512 << 20
 
+// maxSections bounds the sections ParseAt walks: a section may take 2
+// bytes, and the record of its place 32. A module has at most 13
+// sections that are not custom, and programs a few custom ones.
+const maxSections = 1 << 16
+
 // ParseAt is Parse of the snapshot of size bytes that r holds, for a
 // snapshot too large to be read whole: it reads the sections' headers,
 // every section but the data section, and of that only the program's
@@ -54,6 +59,9 @@ func ParseAt(r io.ReaderAt, size int64) (*Snapshot, error) {
 	data := -1
 	held := int64(8)
 	for off := int64(8); off < size; {
+		if len(places) == maxSections {
+			return nil, fmt.Errorf("snapshot: more than %d sections", maxSections)
+		}
 		b := make([]byte, min(6, size-off))
 		if err := readAt(r, b, off); err != nil {
 			return nil, err

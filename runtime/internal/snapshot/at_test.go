@@ -68,6 +68,12 @@ func TestParseAt(t *testing.T) {
 	if _, err := ParseAt(bytes.NewReader(nil), MaxSize+1); err == nil || !strings.Contains(err.Error(), "more than any snapshot") {
 		t.Errorf("a size over MaxSize: %v", err)
 	}
+	// Sections of 3 bytes (custom, size 1, an empty name), each of
+	// which would cost a record of its place.
+	many := append(bytes.Clone(snap[:8]), bytes.Repeat([]byte{0, 1, 0}, maxSections+1)...)
+	if _, err := ParseAt(bytes.NewReader(many), int64(len(many))); err == nil || !strings.Contains(err.Error(), "more than 65536 sections") {
+		t.Errorf("%d sections: %v", maxSections+1, err)
+	}
 }
 
 // resealIf makes the checksum of an edited snapshot right, if its
