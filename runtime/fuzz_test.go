@@ -23,9 +23,14 @@ import (
 const (
 	fuzzMemoryCap = 8 << 20
 	fuzzTimeout   = 2 * time.Second
-	// fuzzHeapCap bounds the Go heap after a resume: the memory cap,
-	// the frames' limit (as large) and what compiling takes, with room.
-	fuzzHeapCap = 512 << 20
+	// fuzzHeapGrowth bounds what the Go heap keeps after a run, its
+	// instance still open: the memory cap, the frames' limit (as large)
+	// and what compiling takes, with room.
+	fuzzHeapGrowth = 2*fuzzMemoryCap + 64<<20
+	// fuzzAllocated bounds what a resume and its run allocate in all,
+	// garbage included: a snapshot must not make the host allocate many
+	// times its caps, even for a moment.
+	fuzzAllocated = 512 << 20
 )
 
 // suspendedSnapshot returns a snapshot of the C program tiny suspended
@@ -89,13 +94,23 @@ func FuzzResume(f *testing.F) {
 
 // resumeUnderCaps resumes snap and runs it under the fuzz caps, failing
 // the test on a panic, an error that looks like a Go panic or an
-// internal error, a memory over its cap, or a Go heap that grew past
-// fuzzHeapCap.
+// internal error, a memory over its cap, more than fuzzAllocated bytes
+// allocated, or a Go heap that kept more than fuzzHeapGrowth after a
+// run.
 func resumeUnderCaps(t *testing.T, snap []byte) {
 	ctx := context.Background()
 	rt := fuzzRuntime(t)
 	var inst *runtime.Instance
 	var err error
+	var before goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	defer func() {
+		var after goruntime.MemStats
+		goruntime.ReadMemStats(&after)
+		if n := after.TotalAlloc - before.TotalAlloc; n > fuzzAllocated {
+			t.Errorf("resuming and running allocated %d MiB", n>>20)
+		}
+	}()
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -109,6 +124,12 @@ func resumeUnderCaps(t *testing.T, snap []byte) {
 		return
 	}
 	defer inst.Close(ctx)
+	// The live heap, measured after collections (which cost more than
+	// most resumes that are refused): what else the process allocated
+	// and left is not counted.
+	var live goruntime.MemStats
+	goruntime.GC()
+	goruntime.ReadMemStats(&live)
 	_, err = inst.Run(ctx, fuzzTimeout)
 	if err != nil {
 		noTrace(t, "run", err)
@@ -116,10 +137,11 @@ func resumeUnderCaps(t *testing.T, snap []byte) {
 	if size := inst.MemorySize(); size > fuzzMemoryCap {
 		t.Errorf("memory of %d bytes, over the cap of %d", size, fuzzMemoryCap)
 	}
-	var ms goruntime.MemStats
-	goruntime.ReadMemStats(&ms)
-	if ms.HeapAlloc > fuzzHeapCap {
-		t.Errorf("Go heap of %d MiB after the run", ms.HeapAlloc>>20)
+	var after goruntime.MemStats
+	goruntime.GC()
+	goruntime.ReadMemStats(&after)
+	if after.HeapAlloc > live.HeapAlloc+fuzzHeapGrowth {
+		t.Errorf("Go heap grew from %d to %d MiB in the run", live.HeapAlloc>>20, after.HeapAlloc>>20)
 	}
 }
 
