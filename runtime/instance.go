@@ -43,7 +43,7 @@ func (r *Runtime) Instantiate(ctx context.Context, m *Module, opts Options) (*In
 	}
 	var s *suspension
 	if m.transformed != nil {
-		s = &suspension{}
+		s = newSuspension(m, nil)
 	}
 	if m.hasMemory && opts.MemoryGrown != nil {
 		ctx = experimental.WithMemoryAllocator(ctx, &linearMemory{grown: opts.MemoryGrown})
@@ -152,6 +152,11 @@ func (i *Instance) afterSuspendable() (code uint32, err error) {
 	}()
 	i.suspension.rewound(i.module)
 	if i.suspension.state != nil && i.suspension.state.Get() == suspend.StateUnwinding {
+		// The transform's code saves at least the innermost frame,
+		// and closes every frame it opens; a snapshot's code may not.
+		if st := &i.suspension.stack; len(st.Frames) == 0 || st.Saving() {
+			return 0, &snapshotMismatch{errors.New("the program unwound without saving its frames whole")}
+		}
 		i.suspended = true
 		return 0, ErrSuspended
 	}
@@ -161,10 +166,12 @@ func (i *Instance) afterSuspendable() (code uint32, err error) {
 // MemorySize is the current size of the instance's linear memory in
 // bytes.
 func (i *Instance) MemorySize() uint64 {
-	if m := i.module.Memory(); m != nil {
-		return uint64(m.Size())
+	// Without a memory, Memory returns an interface that is not nil
+	// but holds a nil pointer (see binding.hasMemory).
+	if !i.hasMemory {
+		return 0
 	}
-	return 0
+	return uint64(i.module.Memory().Size())
 }
 
 // Close frees the instance. An abandoned instance (see Run) is only
@@ -190,6 +197,12 @@ func classify(ctx context.Context, err error) (uint32, error) {
 	var mismatch *snapshotMismatch
 	if errors.As(err, &mismatch) {
 		return 0, mismatch
+	}
+	// Raised by a host function (the suspended stack's limit); a
+	// timeout is the context's cause, below.
+	var limit *LimitError
+	if errors.As(err, &limit) {
+		return 0, limit
 	}
 	if ctx.Err() != nil {
 		// Stopped from outside: by the engine's own check

@@ -50,6 +50,20 @@ type suspension struct {
 	countdown int
 }
 
+// minFrameBytes is the least that a suspended stack may take, whatever
+// the memory cap: a program with little memory may still recurse deeply.
+const minFrameBytes = 1 << 20
+
+// newSuspension returns the host side of an instance of m, resumed by
+// rewinder if not nil. The frames it saves may take as many bytes as m's
+// memory may (at least minFrameBytes): the host holds them, outside the
+// memory cap, and a snapshot's code saves as many as it likes.
+func newSuspension(m *Module, rewinder *frames.Rewinder) *suspension {
+	s := &suspension{rewinder: rewinder}
+	s.stack.MaxBytes = int64(max(m.memoryLimit, minFrameBytes))
+	return s
+}
+
 // globals finds the transform's globals. A snapshot is untrusted: its
 // module may lack them, or declare them immutable.
 func (s *suspension) globals(mod api.Module) {
@@ -88,6 +102,47 @@ func (s *suspension) rewound(mod api.Module) {
 	if err != nil {
 		panic(&snapshotMismatch{err})
 	}
+}
+
+// mustUnwind stops the program (see snapshotMismatch) unless it is
+// unwinding: the transform's code saves values only then, and code that
+// calls the save functions at other times is not the transform's but a
+// snapshot's, written by whoever wrote the snapshot.
+func (s *suspension) mustUnwind(mod api.Module, name string) {
+	s.globals(mod)
+	if st := s.state.Get(); uint32(st) != suspend.StateUnwinding {
+		panic(&snapshotMismatch{fmt.Errorf("the program called %s.%s while not unwinding (state %d)", suspend.ImportModule, name, uint32(st))})
+	}
+}
+
+// mustRewind stops the program unless it is being resumed and rewinding.
+func (s *suspension) mustRewind(mod api.Module, name string) {
+	if s.rewinder == nil {
+		panic(&snapshotMismatch{fmt.Errorf("the program called %s.%s while not resuming", suspend.ImportModule, name)})
+	}
+	s.globals(mod)
+	if st := s.state.Get(); uint32(st) != suspend.StateRewinding {
+		panic(&snapshotMismatch{fmt.Errorf("the program called %s.%s while not rewinding (state %d)", suspend.ImportModule, name, uint32(st))})
+	}
+}
+
+// saved stops the program if saving a value or frame failed: over the
+// limits of a suspended stack (a LimitError, which a program of any
+// origin may reach), or a value the transform never saves.
+func (s *suspension) saved(err error) {
+	if err == nil {
+		return
+	}
+	var bytesErr *frames.BytesError
+	switch {
+	case errors.As(err, &bytesErr):
+		panic(&LimitError{Limit: "suspended stack", Detail: fmt.Sprintf(
+			"the program's suspended call stack takes more than %d bytes, the limit for its memory cap (docs/SUSPEND.md)", bytesErr.Max)})
+	case errors.Is(err, frames.ErrTooLarge):
+		panic(&LimitError{Limit: "suspended stack", Detail: fmt.Sprintf(
+			"%v (at most %d frames of %d values each)", err, frames.MaxFrames, frames.MaxValuesPerFrame)})
+	}
+	panic(&snapshotMismatch{err})
 }
 
 // snapshotMismatch is raised (as a panic) in a host function when the
@@ -134,15 +189,12 @@ func (r *Runtime) instantiateSuspend(ctx context.Context) error {
 		vt   api.ValueType
 		ft   frames.Type
 	}{{"i32", i32, frames.I32}, {"i64", i64, frames.I64}, {"f32", f32, frames.F32}, {"f64", f64, frames.F64}} {
-		fn("save_"+t.name, []api.ValueType{t.vt}, nil, func(s *suspension, _ api.Module, stack []uint64) {
-			if err := s.stack.Save(t.ft, stack[0]); err != nil {
-				panic(&snapshotMismatch{err})
-			}
+		fn("save_"+t.name, []api.ValueType{t.vt}, nil, func(s *suspension, mod api.Module, stack []uint64) {
+			s.mustUnwind(mod, "save_"+t.name)
+			s.saved(s.stack.Save(t.ft, stack[0]))
 		})
-		fn("load_"+t.name, nil, []api.ValueType{t.vt}, func(s *suspension, _ api.Module, stack []uint64) {
-			if s.rewinder == nil {
-				panic(&snapshotMismatch{errors.New("load_" + t.name + " while not resuming")})
-			}
+		fn("load_"+t.name, nil, []api.ValueType{t.vt}, func(s *suspension, mod api.Module, stack []uint64) {
+			s.mustRewind(mod, "load_"+t.name)
 			v, err := s.rewinder.Load(t.ft)
 			if err != nil {
 				panic(&snapshotMismatch{err})
@@ -150,15 +202,12 @@ func (r *Runtime) instantiateSuspend(ctx context.Context) error {
 			stack[0] = v
 		})
 	}
-	fn("save_frame", []api.ValueType{i32, i32}, nil, func(s *suspension, _ api.Module, stack []uint64) {
-		if err := s.stack.SaveFrame(uint32(stack[0]), uint32(stack[1])); err != nil {
-			panic(&snapshotMismatch{err})
-		}
+	fn("save_frame", []api.ValueType{i32, i32}, nil, func(s *suspension, mod api.Module, stack []uint64) {
+		s.mustUnwind(mod, "save_frame")
+		s.saved(s.stack.SaveFrame(uint32(stack[0]), uint32(stack[1])))
 	})
-	fn("restore_frame", []api.ValueType{i32}, []api.ValueType{i32}, func(s *suspension, _ api.Module, stack []uint64) {
-		if s.rewinder == nil {
-			panic(&snapshotMismatch{errors.New("restore_frame while not resuming")})
-		}
+	fn("restore_frame", []api.ValueType{i32}, []api.ValueType{i32}, func(s *suspension, mod api.Module, stack []uint64) {
+		s.mustRewind(mod, "restore_frame")
 		point, err := s.rewinder.RestoreFrame(uint32(stack[0]))
 		if err != nil {
 			panic(&snapshotMismatch{err})
@@ -536,6 +585,9 @@ func (r *Runtime) resume(ctx context.Context, snap *snapshot.Snapshot, memoryLim
 	if err := checkResumeGlobals(p); err != nil {
 		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
 	}
+	if err := checkSuspendedState(p, values, stack); err != nil {
+		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
+	}
 	pages, err := capPages(memoryLimit)
 	if err != nil {
 		return nil, err
@@ -558,7 +610,7 @@ func (r *Runtime) resume(ctx context.Context, snap *snapshot.Snapshot, memoryLim
 	if snap.MemoryPages > 0 || opts.MemoryGrown != nil {
 		ictx = experimental.WithMemoryAllocator(ctx, newResumeMemory(snap, opts.MemoryGrown))
 	}
-	inst, err := r.instantiate(ictx, mod, state, &suspension{rewinder: rewinder})
+	inst, err := r.instantiate(ictx, mod, state, newSuspension(mod, rewinder))
 	if err != nil {
 		return nil, err
 	}
@@ -579,6 +631,50 @@ func checkResumeGlobals(p *snapshot.Program) error {
 	for _, index := range p.MutableGlobals() {
 		if t := m.Globals[index-imported].Type.Type; t.IsRef() {
 			return fmt.Errorf("global %d holds a %v, which a snapshot cannot carry yet", index, t)
+		}
+	}
+	return nil
+}
+
+// checkSuspendedState refuses a snapshot whose transform globals or
+// frames are not what a suspension of its code leaves: the state global
+// rewinding and the fuel 0 (as WriteSnapshot writes them), and frames
+// that name suspension points their functions have, as found in the
+// snapshot's code (suspend.Points), never in a record the snapshot
+// carries: the innermost stopped at a check site or in a call that
+// makes no frame of its own (an import, through call or call_indirect),
+// every other at a call of the function of the frame inside it.
+func checkSuspendedState(p *snapshot.Program, values map[uint32][2]uint64, stack *frames.Stack) error {
+	if v := values[p.StateIndex()][0]; v != suspend.StateRewinding {
+		return fmt.Errorf("the state global %s is %d; a suspended program's is %d (rewinding)", suspend.StateExport, v, suspend.StateRewinding)
+	}
+	if fuel, ok := p.FuelIndex(); ok && values[fuel][0] != 0 {
+		return fmt.Errorf("the fuel global %s is %d; a suspended program's is 0", suspend.FuelExport, int32(values[fuel][0]))
+	}
+	points := suspend.NewPoints(p.Module())
+	for i, f := range stack.Frames {
+		all, err := points.Of(f.Func)
+		if err != nil {
+			return fmt.Errorf("frame %d: %w", i, err)
+		}
+		if f.Point == 0 || uint64(f.Point) > uint64(len(all)) {
+			return fmt.Errorf("frame %d (innermost first) names suspension point %d of function %d, which has %d", i, f.Point, f.Func, len(all))
+		}
+		point := all[f.Point-1]
+		if i == 0 {
+			if point.Kind == suspend.PointCall && uint64(point.Callee) >= uint64(p.Module().NumImports(wasm.ExternFunc)) {
+				return fmt.Errorf("the innermost frame, of function %d, stopped at point %d, a call of function %d, which would have saved a frame of its own", f.Func, f.Point, point.Callee)
+			}
+			continue
+		}
+		inner := stack.Frames[i-1].Func
+		switch point.Kind {
+		case suspend.PointEntry, suspend.PointLoop:
+			return fmt.Errorf("frame %d, of function %d, stopped at point %d, a check site, but holds the frame of function %d", i, f.Func, f.Point, inner)
+		case suspend.PointCall:
+			if point.Callee != inner {
+				return fmt.Errorf("frame %d, of function %d, stopped at point %d, a call of function %d, but holds the frame of function %d", i, f.Func, f.Point, point.Callee, inner)
+			}
 		}
 	}
 	return nil
@@ -732,7 +828,17 @@ type FrameInfo struct {
 // InspectSnapshot checks a snapshot's format and says what it holds,
 // without compiling or running it.
 func InspectSnapshot(binary []byte) (*SnapshotInfo, error) {
-	snap, err := snapshot.Parse(binary)
+	return InspectSnapshotAt(bytes.NewReader(binary), int64(len(binary)))
+}
+
+
+// InspectSnapshotAt is InspectSnapshot of the snapshot of size bytes that
+// r holds. It reads the sections' headers and the sections it needs,
+// but not the memory's runs, except once, in pieces, for the checksum;
+// it refuses a size larger than any snapshot at once. So a file of any
+// size is described or refused with little memory.
+func InspectSnapshotAt(r io.ReaderAt, size int64) (*SnapshotInfo, error) {
+	snap, err := snapshot.ParseAt(r, size)
 	if err != nil {
 		return nil, err
 	}
@@ -744,8 +850,12 @@ func InspectSnapshot(binary []byte) (*SnapshotInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
-	if _, _, err := snap.Program(); err != nil {
+	p, values, err := snap.Program()
+	if err != nil {
 		return nil, err
+	}
+	if err := checkSuspendedState(p, values, stack); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 	info := &SnapshotInfo{
 		Version:      snap.Version,
@@ -756,9 +866,7 @@ func InspectSnapshot(binary []byte) (*SnapshotInfo, error) {
 		Monotonic:    time.Duration(abi.Monotonic),
 		PendingInput: len(abi.Stdin),
 	}
-	for _, run := range snap.Memory {
-		info.MemoryStored += uint64(len(run.Data))
-	}
+	info.MemoryStored = snap.Stored
 	for _, f := range stack.Frames {
 		info.Frames = append(info.Frames, FrameInfo{Function: f.Func, Point: f.Point, Values: len(f.Values)})
 	}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -89,24 +91,48 @@ func newInspectCommand(stdout io.Writer) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// Any memory cap: inspect runs nothing.
-			snap, err := openSnapshot(args[0], runtime.MaxSnapshotSize(wasm.MaxPages*wasm.PageSize))
+			info, size, err := inspect(args[0])
 			if err != nil {
 				return refused("%v", err)
 			}
-			defer snap.close()
-			data, err := snap.bytes()
-			if err != nil {
-				return refused("%v", err)
-			}
-			info, err := runtime.InspectSnapshot(data)
-			if err != nil {
-				return refused("%s: %v", args[0], err)
-			}
-			fmt.Fprint(stdout, formatSnapshotInfo(info, len(data)))
+			fmt.Fprint(stdout, formatSnapshotInfo(info, int(size)))
 			return nil
 		},
 	}
+}
+
+// inspect describes the snapshot at path. A file is read where it is, a
+// section at a time, after its header and size are checked: a snapshot
+// may be as large as its memory, and a file named as one may be larger
+// still. Anything else (a pipe) is read into memory, no more than a
+// snapshot of the largest memory may be.
+func inspect(path string) (*runtime.SnapshotInfo, int64, error) {
+	// Any memory cap: inspect runs nothing.
+	maxSize := runtime.MaxSnapshotSize(wasm.MaxPages * wasm.PageSize)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	var r io.ReaderAt = f
+	var size int64
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+		if err := checkSnapshotFile(f, size, maxSize); err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", path, err)
+		}
+	} else {
+		data, err := wasm.ReadModule(f, -1, maxSize)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", path, snapshotSizeError(err))
+		}
+		r, size = bytes.NewReader(data), int64(len(data))
+	}
+	info, err := runtime.InspectSnapshotAt(r, size)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return info, size, nil
 }
 
 func formatSnapshotInfo(info *runtime.SnapshotInfo, size int) string {

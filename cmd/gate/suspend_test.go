@@ -386,3 +386,21 @@ func testSuspendStreamingInput(t *testing.T, sandbox string) {
 }
 
 func tail(s string) string { return s[max(0, len(s)-200):] }
+
+// TestInspectLarge inspects a sparse file of 12 GB that starts like a
+// module: refused at once for its size, without reading it.
+func TestInspectLarge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "large")
+	if err := os.WriteFile(path, []byte("\x00asm\x01\x00\x00\x00"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 12<<30); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := gate(t, nil, "inspect", path)
+	elapsed := time.Since(start)
+	if r.code != exitRefused || !strings.Contains(r.stderr, "more than any snapshot") || elapsed > 10*time.Second {
+		t.Errorf("gate inspect of 12 GB: status %d, stderr %q, after %v; want status 1 and the size refused", r.code, r.stderr, elapsed)
+	}
+}

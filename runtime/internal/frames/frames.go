@@ -77,15 +77,54 @@ type Frame struct {
 // Stack is the frames of a suspended program, innermost first, as they
 // were saved.
 type Stack struct {
-	Frames  []Frame
-	current Frame // being saved
+	Frames []Frame
+	// MaxBytes, if positive, bounds what the saved frames are counted
+	// as taking (ValueBytes, FrameBytes), over the whole stack: the code
+	// that saves them is the program's, and a loop of saves must not
+	// make the host grow without bound.
+	MaxBytes int64
+	bytes    int64
+	current  Frame // being saved
 }
+
+// What a saved stack is counted as taking in the host: a value's bits
+// and type, and a frame's record. The slices they are appended to may
+// hold up to twice as much while they grow.
+const (
+	ValueBytes = 9
+	FrameBytes = 64
+)
 
 // ErrTooLarge is returned when a program saves more frames or values
 // than a snapshot may hold (MaxFrames, MaxValuesPerFrame): the code that
 // saves them is the program's, and must not make the host grow without
 // bound.
 var ErrTooLarge = errors.New("the program saves more frames or values than a snapshot may hold")
+
+// BytesError is returned when the frames saved would take more than the
+// stack's MaxBytes.
+type BytesError struct{ Max int64 }
+
+func (e *BytesError) Error() string {
+	return fmt.Sprintf("the suspended call stack takes more than its limit of %d bytes", e.Max)
+}
+
+// Bytes is what the frames saved so far, the one being saved included,
+// are counted as taking.
+func (s *Stack) Bytes() int64 { return s.bytes }
+
+// Saving reports whether a frame is being saved: values have been saved
+// that no SaveFrame has closed yet.
+func (s *Stack) Saving() bool { return len(s.current.Values) > 0 }
+
+// take counts n more bytes, or fails if they would pass MaxBytes.
+func (s *Stack) take(n int64) error {
+	if s.MaxBytes > 0 && s.bytes+n > s.MaxBytes {
+		return &BytesError{Max: s.MaxBytes}
+	}
+	s.bytes += n
+	return nil
+}
 
 // Save adds a value to the frame being saved. Only the low 32 bits of
 // an i32 or f32 count: engines may pass garbage above them. A value of a
@@ -96,6 +135,9 @@ func (s *Stack) Save(t Type, v uint64) error {
 	}
 	if typeCode(t) == 0 {
 		return fmt.Errorf("a %v value cannot be saved in a frame", t)
+	}
+	if err := s.take(ValueBytes); err != nil {
+		return err
 	}
 	if t == I32 || t == F32 {
 		v = uint64(uint32(v))
@@ -109,6 +151,9 @@ func (s *Stack) Save(t Type, v uint64) error {
 func (s *Stack) SaveFrame(fn, point uint32) error {
 	if len(s.Frames) >= MaxFrames {
 		return ErrTooLarge
+	}
+	if err := s.take(FrameBytes); err != nil {
+		return err
 	}
 	s.current.Func, s.current.Point = fn, point
 	s.Frames = append(s.Frames, s.current)

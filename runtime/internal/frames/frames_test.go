@@ -2,6 +2,7 @@ package frames
 
 import (
 	"bytes"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -229,5 +230,37 @@ func TestSaveRefusesOtherTypes(t *testing.T) {
 		if _, err := Parse(s.AppendBinary(nil)); err == nil || !strings.Contains(err.Error(), "unknown type code 0") {
 			t.Errorf("a frame holding a %v value: Parse = %v, want a refusal", typ, err)
 		}
+	}
+}
+
+// TestMaxBytes checks that the bytes of the whole stack, not only of one
+// frame, are bounded: many small frames reach the limit as one large
+// one does.
+func TestMaxBytes(t *testing.T) {
+	const max = 1000
+	s := Stack{MaxBytes: max}
+	var err error
+	frames := 0
+	for err == nil {
+		if err = s.Save(I64, 1); err == nil {
+			if err = s.SaveFrame(1, 1); err == nil {
+				frames++
+			}
+		}
+	}
+	var be *BytesError
+	if !errors.As(err, &be) || be.Max != max || !strings.Contains(err.Error(), "1000 bytes") {
+		t.Fatalf("after %d frames: %v, want a BytesError naming the limit", frames, err)
+	}
+	if want := max / (ValueBytes + FrameBytes); frames != want || s.Bytes() > max {
+		t.Errorf("%d frames of one value saved, %d bytes counted; want %d frames, at most %d bytes", frames, s.Bytes(), want, max)
+	}
+	one := Stack{MaxBytes: max}
+	n := 0
+	for one.Save(I32, 1) == nil {
+		n++
+	}
+	if n != max/ValueBytes || !one.Saving() {
+		t.Errorf("one frame took %d values, want %d", n, max/ValueBytes)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 
 	"github.com/gate-wasm/gate/wasm"
@@ -155,6 +156,12 @@ type Snapshot struct {
 	// headerStart is where the header section starts: the checksum is
 	// that of the bytes before it.
 	headerStart int
+	// Stored is the number of bytes of memory the runs hold.
+	Stored uint64
+	// src, for a snapshot read by ParseAt, holds the whole snapshot, its
+	// header starting at srcHeaderStart: Module holds only part of it.
+	src            io.ReaderAt
+	srcHeaderStart int64
 }
 
 // Run is a run of pages of memory that a snapshot stores.
@@ -195,6 +202,28 @@ func ParseUnverified(binary []byte) (*Snapshot, error) {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 	s := &Snapshot{Module: binary, sections: sections, data: -1}
+	headerData, err := s.locate()
+	if err != nil {
+		return nil, err
+	}
+	if s.Header, err = parseHeader(headerData); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	if err := s.parseMemory(); err != nil {
+		// Damage is the likelier cause, and says more.
+		if verr := s.Verify(); verr != nil {
+			return nil, verr
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// locate finds the data section and Gate's custom sections among
+// s.sections, sets Frames, ABI and headerStart, and returns the header's
+// data.
+func (s *Snapshot) locate() ([]byte, error) {
+	sections := s.sections
 	found := map[string]int{}
 	header := -1
 	var headerData []byte
@@ -231,18 +260,8 @@ func ParseUnverified(binary []byte) (*Snapshot, error) {
 	if header != len(sections)-1 {
 		return nil, errors.New("snapshot: the header is not the last section")
 	}
-	if s.Header, err = parseHeader(headerData); err != nil {
-		return nil, fmt.Errorf("snapshot: %w", err)
-	}
 	s.headerStart = sections[header].Start
-	if err := s.parseMemory(); err != nil {
-		// Damage is the likelier cause, and says more.
-		if verr := s.Verify(); verr != nil {
-			return nil, verr
-		}
-		return nil, err
-	}
-	return s, nil
+	return headerData, nil
 }
 
 // ErrChecksum is the error of a snapshot whose checksum is wrong.
@@ -251,11 +270,68 @@ var ErrChecksum = errors.New("snapshot: checksum mismatch: the file has been cha
 // Verify checks that the snapshot's checksum is that of its bytes before
 // the header.
 func (s *Snapshot) Verify() error {
+	if s.src != nil {
+		return s.verifyAt()
+	}
 	if updateCRC(0, s.Module[:s.headerStart]) != s.Checksum {
 		return ErrChecksum
 	}
 	return nil
 }
+
+// verifyAt is Verify of a snapshot read by ParseAt, reading it in pieces.
+// The holes of a sparse file, which the file system says are zeros
+// (lseek's SEEK_HOLE and SEEK_DATA, where it answers them), are not
+// read: their checksum is computed from zeros, without touching the
+// disk or filling the page cache with them.
+func (s *Snapshot) verifyAt() error {
+	buf := make([]byte, min(1<<20, s.srcHeaderStart))
+	seeker, _ := s.src.(io.Seeker)
+	var sum uint32
+	dataEnd := int64(-1) // no hole before it, where known
+	for off := int64(0); off < s.srcHeaderStart; {
+		n := min(int64(len(buf)), s.srcHeaderStart-off)
+		if seeker != nil && off >= dataEnd {
+			data, err1 := seeker.Seek(off, seekData)
+			hole, err2 := seeker.Seek(max(data, off), seekHole)
+			switch {
+			case err1 != nil || err2 != nil:
+				seeker = nil // not known: read it all
+			case data > off:
+				zeros := min(data, s.srcHeaderStart) - off
+				clear(buf)
+				for ; zeros > 0; zeros -= int64(len(buf)) {
+					sum = crc32.Update(sum, castagnoli, buf[:min(zeros, int64(len(buf)))])
+				}
+				off = min(data, s.srcHeaderStart)
+				continue
+			default:
+				dataEnd = hole
+			}
+		}
+		if dataEnd > off {
+			n = min(n, dataEnd-off)
+		}
+		b := buf[:n]
+		if err := readAt(s.src, b, off); err != nil {
+			return err
+		}
+		sum = crc32.Update(sum, castagnoli, b)
+		off += n
+	}
+	if sum != s.Checksum {
+		return ErrChecksum
+	}
+	return nil
+}
+
+// The whence of lseek that finds the next data and the next hole of a
+// file (Linux, FreeBSD, Solaris); elsewhere Seek fails and the file is
+// read.
+const (
+	seekData = 3
+	seekHole = 4
+)
 
 // updateCRC updates a CRC-32C with b, in pieces: one call over many MiB cannot
 // be preempted, and the garbage collector would signal the thread again
@@ -273,8 +349,20 @@ func updateCRC(sum uint32, b []byte) uint32 {
 // parseMemory checks the memory against the header and reads the data
 // section's runs of memory.
 func (s *Snapshot) parseMemory() error {
-	binary, sections := s.Module, s.sections
-	limits, hasMemory, err := wasm.Memory(binary)
+	if err := s.checkLimits(); err != nil {
+		return err
+	}
+	if s.data >= 0 {
+		if err := s.parseData(s.sections[s.data]); err != nil {
+			return fmt.Errorf("snapshot: data section: %w", err)
+		}
+	}
+	return s.checkDataCount()
+}
+
+// checkLimits checks the memory the module declares against the header.
+func (s *Snapshot) checkLimits() error {
+	limits, hasMemory, err := wasm.Memory(s.Module)
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
@@ -284,12 +372,13 @@ func (s *Snapshot) parseMemory() error {
 	case limits.HasMax && limits.Max < limits.Min:
 		return fmt.Errorf("snapshot: memory of %d pages exceeds the module's maximum of %d", limits.Min, limits.Max)
 	}
-	if s.data >= 0 {
-		if err := s.parseData(sections[s.data]); err != nil {
-			return fmt.Errorf("snapshot: data section: %w", err)
-		}
-	}
-	for _, sec := range sections {
+	return nil
+}
+
+// checkDataCount checks the data count section, if any, against the
+// segments read.
+func (s *Snapshot) checkDataCount() error {
+	for _, sec := range s.sections {
 		if sec.ID != wasm.SectionDataCount {
 			continue
 		}
@@ -371,6 +460,7 @@ func (s *Snapshot) parseData(sec wasm.Section) error {
 			next = end
 		}
 		s.Memory = append(s.Memory, Run{Offset: offset, Data: data})
+		s.Stored += uint64(size)
 	}
 	if off != len(b) {
 		return fmt.Errorf("%d bytes after the last segment", len(b)-off)
