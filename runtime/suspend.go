@@ -536,8 +536,8 @@ func (i *Instance) PrepareResume(ctx context.Context, memoryLimit uint64) error 
 // snapshot runs (docs/SNAPSHOT.md).
 func (r *Runtime) Resume(ctx context.Context, binary []byte, memoryLimit uint64, opts Options) (*Instance, error) {
 	if max := MaxSnapshotSize(memoryLimit); uint64(len(binary)) > max {
-		return nil, &ModuleError{Reason: fmt.Sprintf("snapshot of %d bytes is larger than the limit of %d for a memory cap of %d bytes",
-			len(binary), max, memoryLimit)}
+		return nil, &ModuleError{Reason: fmt.Sprintf("snapshot of %d bytes, more than any snapshot for a memory cap of %d bytes may be (%d)",
+			len(binary), memoryLimit, max)}
 	}
 	snap, err := snapshot.ParseUnverified(binary)
 	if err != nil {

@@ -102,7 +102,7 @@ func checkSnapshotFile(f *os.File, size int64, maxSize uint64) error {
 		return fmt.Errorf("invalid snapshot: %w", err)
 	}
 	if uint64(size) > maxSize {
-		return fmt.Errorf("snapshot of %d bytes is larger than the limit of %d for its memory cap", size, maxSize)
+		return fmt.Errorf("snapshot of %d bytes, more than any snapshot for this memory cap may be (%d)", size, maxSize)
 	}
 	return nil
 }
@@ -112,7 +112,7 @@ func checkSnapshotFile(f *os.File, size int64, maxSize uint64) error {
 func snapshotSizeError(err error) error {
 	var limit *wasm.LimitError
 	if errors.As(err, &limit) {
-		return fmt.Errorf("snapshot of more than %d bytes is larger than the limit for its memory cap", limit.Max)
+		return fmt.Errorf("snapshot of more than %d bytes, more than any snapshot for this memory cap may be", limit.Max)
 	}
 	return fmt.Errorf("invalid snapshot: %w", err)
 }
