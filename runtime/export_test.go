@@ -1,5 +1,11 @@
 package runtime
 
+import (
+	"github.com/gate-wasm/gate/runtime/internal/wasi"
+	"github.com/gate-wasm/gate/suspend"
+	"github.com/gate-wasm/gate/wasm"
+)
+
 // SuspendAtCheck makes the instance suspend at the nth check site it
 // passes from now on (n > 0), for tests that suspend at every point in
 // turn.
@@ -39,4 +45,29 @@ func ResumeModules(r *Runtime) int {
 	r.resumeMu.Lock()
 	defer r.resumeMu.Unlock()
 	return len(r.resumeModules)
+}
+
+// CheckSuspendable does what CompileSuspendable does before it compiles,
+// with the default limits, and decodes the transformed module within
+// the limits Resume applies to a snapshot's module: for tests of modules
+// whose compile would take seconds.
+func CheckSuspendable(binary []byte) error {
+	r := &Runtime{limits: wasm.DefaultModuleLimits(), suspendable: DefaultSuspendableLimits(), abi: make(map[string]*wasi.Func)}
+	for _, f := range wasi.Functions() {
+		r.abi[f.Name] = &f
+	}
+	m, err := r.decodeProgram(binary)
+	if err != nil {
+		return err
+	}
+	t, err := suspend.Transform(m)
+	if err != nil {
+		return err
+	}
+	if err := checkSuspendable(t, r.suspendable); err != nil {
+		return err
+	}
+	lim := snapshotLimits(r.limits)
+	_, err = wasm.DecodeWith(wasm.Encode(t), wasm.DecodeOptions{Limits: &lim})
+	return err
 }

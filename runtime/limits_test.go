@@ -3,11 +3,13 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"os"
 	goruntime "runtime"
 	"strings"
 	"testing"
 
 	"github.com/gate-wasm/gate/internal/hostile"
+	"github.com/gate-wasm/gate/internal/testprog"
 	"github.com/gate-wasm/gate/runtime"
 	"github.com/gate-wasm/gate/wasm"
 )
@@ -99,5 +101,59 @@ func TestTableCapRefuses(t *testing.T) {
 	_, err = rt.Compile(context.Background(), wasm.Encode(m), 16<<20)
 	if err == nil || !strings.Contains(err.Error(), "more than the cap of 2097152") {
 		t.Errorf("Compile: %v", err)
+	}
+}
+
+// TestSuspendableLimits checks that CompileSuspendable refuses, naming
+// the limit, the functions whose transformed code wazero would take
+// minutes and gigabytes to compile, and that the module of a snapshot
+// of any program it accepts is within the limits Resume applies.
+func TestSuspendableLimits(t *testing.T) {
+	rt := newRuntime(t, runtime.Config{})
+	ctx := context.Background()
+	for _, c := range []struct {
+		name, want string
+		bin        []byte
+	}{
+		{"50,000 locals × 5,000 loops", "5000 suspension points, more than the limit of 4096", hostile.LocalsLoops(50_000, 5_000)},
+		{"50,000 locals × 5,000 calls", "5001 suspension points, more than the limit of 4096", hostile.LocalsCalls(50_000, 5_000)},
+		{"50,000 locals × 50 calls", "50002 locals after the transform, more than the limit of 4096", hostile.LocalsCalls(50_000, 50)},
+		{"256 nested loops × 50,000 locals", "locals after the transform, more than the limit of 4096", hostile.NestedLoops(256, true, 50_000)},
+		{"4,097 calls", "4098 suspension points, more than the limit of 4096", hostile.LocalsCalls(0, 4_097)},
+		{"1,000 locals × 1,000 calls", "locals × suspension points, more than the limit of 262144", hostile.LocalsCalls(1_000, 1_000)},
+	} {
+		_, err := rt.CompileSuspendable(ctx, c.bin, 0)
+		var me *runtime.ModuleError
+		if !errors.As(err, &me) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "function 1") {
+			t.Errorf("%s: %v; want a refusal naming %q in function 1", c.name, err, c.want)
+		}
+		// Untransformed, they compile.
+		if _, err := rt.Compile(ctx, c.bin, 0); err != nil {
+			t.Errorf("%s, plain: %v", c.name, err)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		bin  []byte
+	}{
+		{"4,000 locals × 60 loops", hostile.LocalsLoops(4_000, 60)},
+		{"60 locals × 4,000 calls", hostile.LocalsCalls(60, 4_000)},
+		{"100,000 functions", hostile.Functions(100_000)},
+	} {
+		if err := runtime.CheckSuspendable(c.bin); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	for _, path := range []string{
+		testprog.Go(t, "bench/programs/medium"), testprog.Go(t, "examples/go/hello"),
+		testprog.C(t, "internal/testprog/src/c/sieve.c"), testprog.C(t, "bench/programs/cpu.c"),
+	} {
+		bin, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := runtime.CheckSuspendable(bin); err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
 	}
 }

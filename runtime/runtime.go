@@ -60,6 +60,10 @@ type Config struct {
 	// Limits bound the modules Compile and CompileSuspendable accept
 	// (docs/SECURITY.md); nil means wasm.DefaultModuleLimits.
 	Limits *wasm.ModuleLimits
+	// Suspendable bounds the functions of the modules
+	// CompileSuspendable and Resume accept; nil means
+	// DefaultSuspendableLimits.
+	Suspendable *SuspendableLimits
 }
 
 // Runtime compiles modules and runs their instances. Its methods may be
@@ -73,6 +77,7 @@ type Runtime struct {
 	// interruptible is Config.Interruptible.
 	interruptible bool
 	limits        wasm.ModuleLimits
+	suspendable   SuspendableLimits
 	// abandoned counts instances whose goroutine Run gave up on (see
 	// Instance.Run): it may still be running compiled code.
 	abandoned atomic.Int32
@@ -138,6 +143,10 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	r.limits = wasm.DefaultModuleLimits()
 	if cfg.Limits != nil {
 		r.limits = *cfg.Limits
+	}
+	r.suspendable = DefaultSuspendableLimits()
+	if cfg.Suspendable != nil {
+		r.suspendable = *cfg.Suspendable
 	}
 	if err := r.instantiateABI(ctx); err != nil {
 		r.Close(ctx)

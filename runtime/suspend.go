@@ -246,6 +246,9 @@ func (r *Runtime) CompileSuspendable(ctx context.Context, binary []byte, memoryL
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error(), Err: err}
 	}
+	if err := checkSuspendable(t, r.suspendable); err != nil {
+		return nil, err
+	}
 	compiled, err := suspendableModule(t)
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error(), Err: err}
@@ -444,6 +447,13 @@ func (r *Runtime) resumeModule(ctx context.Context, p *snapshot.Program, memoryL
 	if err := wasm.Validate(m); err != nil {
 		return nil, &ModuleError{Reason: "snapshot: invalid module: " + err.Error(), Err: err}
 	}
+	if err := checkSuspendable(m, r.suspendable); err != nil {
+		var me *ModuleError
+		if errors.As(err, &me) {
+			me.Reason = "snapshot: " + me.Reason
+		}
+		return nil, err
+	}
 	if err := checkResumeExports(p); err != nil {
 		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
 	}
@@ -578,7 +588,8 @@ func (r *Runtime) resume(ctx context.Context, snap *snapshot.Snapshot, memoryLim
 	if err := CheckArgs(abi.Args, abi.Env); err != nil {
 		return nil, &ModuleError{Reason: "snapshot: " + err.Error(), Err: err}
 	}
-	p, values, err := snap.Program()
+	lim := snapshotLimits(r.limits)
+	p, values, err := snap.Program(&lim)
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error(), Err: err}
 	}
@@ -850,7 +861,8 @@ func InspectSnapshotAt(r io.ReaderAt, size int64) (*SnapshotInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
-	p, values, err := snap.Program()
+	lim := snapshotLimits(wasm.DefaultModuleLimits())
+	p, values, err := snap.Program(&lim)
 	if err != nil {
 		return nil, err
 	}

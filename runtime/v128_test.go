@@ -84,7 +84,7 @@ func TestSuspendV128Global(t *testing.T) {
 	seen := map[uint64]bool{}
 	for k, snap := range got.snaps {
 		s := mustSnapshot(t, snap)
-		_, values, err := s.Program()
+		_, values, err := s.Program(nil)
 		if err != nil {
 			t.Fatal(err)
 		}

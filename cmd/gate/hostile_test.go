@@ -172,8 +172,39 @@ func TestHostileModules(t *testing.T) {
 		refused("1,000,000 nested loops", hostile.NestedLoops(1_000_000, false, 0), "257 loops nested, more than the limit of 256")
 		refused("50,001 locals", hostile.LocalsLoops(50_001, 1), "50001 locals, more than the limit of 50000")
 		refused("30 MB importing env.nope", hostile.ImportingNope(30<<20), "module imports function env.nope, which Gate does not provide")
+		// Accepted, and compiled: in process, their compile is
+		// gate's; sandboxed, the executor's.
+		ran := func(name string, bin []byte, suspendable bool) {
+			args := run()
+			if suspendable {
+				name += " suspendable"
+				args = run("--snapshot", "FILE.snap")
+			}
+			cases = append(cases, hostileCase{name + " sandbox " + sandbox, args, writeModule(bin), 0, ""})
+		}
+		for _, suspendable := range []bool{false, true} {
+			ran("100,000 functions", hostile.Functions(100_000), suspendable)
+			ran("8,192 nested blocks", hostile.NestedBlocks(8_192, false), suspendable)
+			ran("br_table of 16,384 targets", hostile.BrTable(16_384), suspendable)
+			ran("256 nested loops with calls", hostile.NestedLoops(256, true, 0), suspendable)
+		}
+		ran("50,000 locals × 5,000 loops", hostile.LocalsLoops(50_000, 5_000), false)
+		ran("50,000 locals × 5,000 calls", hostile.LocalsCalls(50_000, 5_000), false)
+		ran("256 nested loops × 50,000 locals", hostile.NestedLoops(256, true, 50_000), false)
+		// Suspendable, wazero would take minutes and gigabytes to
+		// compile their transformed code.
+		suspendableRefused := func(name string, bin []byte, want string) {
+			cases = append(cases, hostileCase{name + " suspendable sandbox " + sandbox, run("--snapshot", "FILE.snap"), writeModule(bin), exitRefused, want})
+		}
+		suspendableRefused("50,000 locals × 5,000 loops", hostile.LocalsLoops(50_000, 5_000), "function 1: 5000 suspension points, more than the limit of 4096")
+		suspendableRefused("50,000 locals × 5,000 calls", hostile.LocalsCalls(50_000, 5_000), "function 1: 5001 suspension points, more than the limit of 4096")
+		suspendableRefused("256 nested loops × 50,000 locals", hostile.NestedLoops(256, true, 50_000), "locals after the transform, more than the limit of 4096")
+		suspendableRefused("50,000 locals × 50 calls", hostile.LocalsCalls(50_000, 50), "function 1: 50002 locals after the transform, more than the limit of 4096")
+		// What no limit short of refusing real programs bounds,
+		// --timeout does: compile included.
+		cases = append(cases, hostileCase{"40,000 ifs in a row with a timeout sandbox " + sandbox, run("--timeout", "1s"), writeModule(hostile.SequentialIfs(40_000)),
+			exitLimit, "wall-clock time limit of 1s reached"})
 		cases = append(cases,
-			hostileCase{"100,000 functions sandbox " + sandbox, run(), writeModule(hostile.Functions(100_000)), 0, ""},
 			hostileCase{"table.grow 10^8 sandbox " + sandbox, run("--memory", "16MiB"), writeModule(hostile.TableGrow(100_000_000, false)), 0, ""},
 			hostileCase{"table.grow 2^32-2 sandbox " + sandbox, run("--memory", "16MiB"), writeModule(hostile.TableGrow(0xfffffffe, false)), 0, ""},
 			hostileCase{"table.grow 10^8 in a loop sandbox " + sandbox, run("--memory", "16MiB"), writeModule(hostile.TableGrow(100_000_000, true)), 0, ""},

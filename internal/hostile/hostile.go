@@ -107,6 +107,18 @@ func nested(op wasm.Opcode, depth int, withCall bool) []wasm.Instr {
 	return shape
 }
 
+// SequentialIfs is n ifs one after the other, each empty: a function
+// that wazero v1.12 compiles in time that grows as the square of n or
+// faster (40,000, a body of 160 KB: over two minutes), whatever limits
+// short of refusing real programs' functions.
+func SequentialIfs(n int) []byte {
+	shape := make([]wasm.Instr, 0, 3*n)
+	for range n {
+		shape = append(shape, wasm.Instr{Op: wasm.OpI32Const}, block(wasm.OpIf), ins(wasm.OpEnd))
+	}
+	return command(0, shape, nil)
+}
+
 // BrTable is a br_table of targets labels (all to the same block), run
 // once.
 func BrTable(targets int) []byte {

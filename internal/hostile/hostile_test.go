@@ -19,6 +19,7 @@ func TestValid(t *testing.T) {
 		"TableGrow":     TableGrow(10, false),
 		"TableGrowLoop": TableGrow(10, true),
 		"ImportingNope": ImportingNope(10),
+		"SequentialIfs": SequentialIfs(10),
 	} {
 		m, err := wasm.Decode(bin)
 		if err == nil {

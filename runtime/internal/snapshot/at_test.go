@@ -40,11 +40,11 @@ func TestParseAt(t *testing.T) {
 	if len(have.Module) >= len(snap)-2*65536 {
 		t.Errorf("ParseAt holds %d bytes of a %d-byte snapshot with 128 KiB of memory", len(have.Module), len(snap))
 	}
-	pw, vw, err := want.Program()
+	pw, vw, err := want.Program(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ph, vh, err := have.Program()
+	ph, vh, err := have.Program(nil)
 	if err != nil || !bytes.Equal(ph.Binary(), pw.Binary()) || !reflect.DeepEqual(vh, vw) {
 		t.Errorf("ParseAt's program differs from Parse's (%v)", err)
 	}

@@ -165,7 +165,7 @@ func TestProgram(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, values, err := s.Program()
+		p, values, err := s.Program(nil)
 		if err != nil {
 			t.Fatalf("snapshot %d: Program: %v", i, err)
 		}
@@ -221,7 +221,7 @@ func TestProgramCustomSections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _, err := s.Program()
+	p, _, err := s.Program(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestProgramRefuses(t *testing.T) {
 			t.Errorf("%s: Parse: %v", name, err)
 			continue
 		}
-		if _, _, err := s.Program(); err == nil {
+		if _, _, err := s.Program(nil); err == nil {
 			t.Errorf("%s: Program succeeded", name)
 		}
 	}

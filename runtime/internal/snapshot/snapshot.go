@@ -513,9 +513,10 @@ func readU32(b []byte) (uint32, int, error) {
 // and the values of its mutable globals at suspension, by index. It
 // decodes the module without the memory's segments (nothing of the size
 // of the memory is read or copied), and checks that every mutable global
-// is initialized with a constant of its type. The module is not
-// validated: that is the compiler's part.
-func (s *Snapshot) Program() (*Program, map[uint32][2]uint64, error) {
+// is initialized with a constant of its type. The module is decoded
+// within lim (nil: none). It is not validated: that is the compiler's
+// part.
+func (s *Snapshot) Program(lim *wasm.ModuleLimits) (*Program, map[uint32][2]uint64, error) {
 	size := 8
 	for _, sec := range s.sections {
 		if sec.ID != wasm.SectionData {
@@ -547,7 +548,7 @@ func (s *Snapshot) Program() (*Program, map[uint32][2]uint64, error) {
 		}
 		b = append(b, s.Module[sec.Start:sec.Offset+len(sec.Payload)]...)
 	}
-	m, err := wasm.Decode(b)
+	m, err := wasm.DecodeWith(b, wasm.DecodeOptions{Limits: lim})
 	if err != nil {
 		return nil, nil, fmt.Errorf("snapshot: %w", err)
 	}
