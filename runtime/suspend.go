@@ -842,7 +842,6 @@ func InspectSnapshot(binary []byte) (*SnapshotInfo, error) {
 	return InspectSnapshotAt(bytes.NewReader(binary), int64(len(binary)))
 }
 
-
 // InspectSnapshotAt is InspectSnapshot of the snapshot of size bytes that
 // r holds. It reads the sections' headers and the sections it needs,
 // but not the memory's runs, except once, in pieces, for the checksum;
