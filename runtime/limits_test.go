@@ -157,3 +157,36 @@ func TestSuspendableLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotLimits resumes forged snapshots whose code is over the
+// limits: each is refused, naming the limit, before it is compiled.
+func TestSnapshotLimits(t *testing.T) {
+	rt := newRuntime(t, runtime.Config{})
+	ctx := context.Background()
+	repeat := func(n int, instrs ...wasm.Instr) []wasm.Instr {
+		var body []wasm.Instr
+		for range n {
+			body = append(body, instrs...)
+		}
+		return body
+	}
+	loop := wasm.BlockInstr(wasm.OpLoop, wasm.BlockEmpty)
+	block := wasm.BlockInstr(wasm.OpBlock, wasm.BlockEmpty)
+	end := wasm.Instr{Op: wasm.OpEnd}
+	for _, c := range []struct {
+		name, want string
+		body       []wasm.Instr
+	}{
+		{"4,097 loops", "snapshot: suspendable module over a limit: function 0: 4097 suspension points, more than the limit of 4096", repeat(4_097, loop, end)},
+		{"300 nested loops", "loops nested, more than the limit of 256", append(repeat(300, loop), repeat(300, end)...)},
+		{"100,000 nested blocks", "blocks nested, more than the limit of", append(append([]wasm.Instr{loop}, repeat(100_000, block)...), repeat(100_001, end)...)},
+		{"br_table of 1,000,000 targets", "br_table targets, more than the limit of 16384",
+			[]wasm.Instr{loop, block, {Op: wasm.OpI32Const}, {Op: wasm.OpBrTable, Labels: make([]uint32, 1_000_000)}, end, end}},
+	} {
+		snap := forgedSnapshot(t, forgedModule(nil, c.body))
+		_, err := rt.Resume(ctx, snap, 0, runtime.Options{})
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v; want one line containing %q", c.name, err, c.want)
+		}
+	}
+}
