@@ -60,6 +60,9 @@ func CheckSuspendable(binary []byte) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSuspendable(m, r.suspendable); err != nil {
+		return err
+	}
 	t, err := suspend.Transform(m)
 	if err != nil {
 		return err

@@ -32,8 +32,9 @@ func DefaultSuspendableLimits() SuspendableLimits {
 	return SuspendableLimits{Points: 4_096, Locals: 4_096, LocalsTimesPoints: 1 << 18}
 }
 
-// checkSuspendable checks the functions of t, a module after the
-// transform (a program's, or a snapshot's), against lim. Suspension
+// checkSuspendable checks the functions of t against lim: a program's
+// before the transform (which keeps its points and adds locals), to
+// refuse it without transforming it, and after; a snapshot's. Suspension
 // points are counted in the code (suspend.Points), so that a snapshot's
 // say nothing the code does not.
 func checkSuspendable(t *wasm.Module, lim SuspendableLimits) error {
@@ -67,7 +68,7 @@ func checkSuspendable(t *wasm.Module, lim SuspendableLimits) error {
 		case lim.Points != 0 && n > uint64(lim.Points):
 			return over("suspension points", n, uint64(lim.Points))
 		case lim.Locals != 0 && locals > uint64(lim.Locals):
-			return over("locals after the transform", locals, uint64(lim.Locals))
+			return over("locals", locals, uint64(lim.Locals))
 		case lim.LocalsTimesPoints != 0 && locals*n > lim.LocalsTimesPoints:
 			return over("locals × suspension points", locals*n, lim.LocalsTimesPoints)
 		}

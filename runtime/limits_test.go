@@ -117,8 +117,8 @@ func TestSuspendableLimits(t *testing.T) {
 	}{
 		{"50,000 locals × 5,000 loops", "5000 suspension points, more than the limit of 4096", hostile.LocalsLoops(50_000, 5_000)},
 		{"50,000 locals × 5,000 calls", "5001 suspension points, more than the limit of 4096", hostile.LocalsCalls(50_000, 5_000)},
-		{"50,000 locals × 50 calls", "50002 locals after the transform, more than the limit of 4096", hostile.LocalsCalls(50_000, 50)},
-		{"256 nested loops × 50,000 locals", "locals after the transform, more than the limit of 4096", hostile.NestedLoops(256, true, 50_000)},
+		{"50,000 locals × 50 calls", "50000 locals, more than the limit of 4096", hostile.LocalsCalls(50_000, 50)},
+		{"256 nested loops × 50,000 locals", "locals, more than the limit of 4096", hostile.NestedLoops(256, true, 50_000)},
 		{"4,097 calls", "4098 suspension points, more than the limit of 4096", hostile.LocalsCalls(0, 4_097)},
 		{"1,000 locals × 1,000 calls", "locals × suspension points, more than the limit of 262144", hostile.LocalsCalls(1_000, 1_000)},
 	} {

@@ -242,6 +242,9 @@ func (r *Runtime) CompileSuspendable(ctx context.Context, binary []byte, memoryL
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSuspendable(m, r.suspendable); err != nil {
+		return nil, err
+	}
 	t, err := suspend.Transform(m)
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error(), Err: err}
