@@ -189,4 +189,16 @@ func TestSnapshotLimits(t *testing.T) {
 			t.Errorf("%s: %v; want one line containing %q", c.name, err, c.want)
 		}
 	}
+	// Imports of the transform's module that the transform never
+	// writes, found by FuzzResume: the engine refused them only as it
+	// instantiated, with an internal error.
+	for name, want := range map[string]string{
+		"save_f33":    "snapshot: module imports function gate_suspend.save_f33, which Gate does not provide",
+		"sav\x01_f32": `snapshot: module imports function gate_suspend."sav\x01_f32", which Gate does not provide`,
+	} {
+		snap := forgedSnapshot(t, forgedModule([]string{name}, []wasm.Instr{loop, end}))
+		if _, err := rt.Resume(ctx, snap, 0, runtime.Options{}); err == nil || err.Error() != want {
+			t.Errorf("import %q: %v; want %q", name, err, want)
+		}
+	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -123,26 +125,51 @@ func (r *Runtime) decodeProgram(binary []byte) (*wasm.Module, error) {
 // the ABI's functions, with their types. A type index out of range is
 // left to Validate.
 func (r *Runtime) checkImports(types []wasm.FuncType, imports []wasm.Import) error {
+	return r.checkImportsOf(types, imports, false)
+}
+
+// checkImportsOf is checkImports, which with transformed also admits the
+// transform's imports, with their types: a snapshot's module names them,
+// and the engine would refuse others only as it instantiates, with an
+// error of its own.
+func (r *Runtime) checkImportsOf(types []wasm.FuncType, imports []wasm.Import, transformed bool) error {
 	for _, imp := range imports {
 		if imp.Kind != wasm.ExternFunc {
 			return &ModuleError{Reason: fmt.Sprintf("module imports %s %s.%s, which Gate does not provide: a program defines its own",
-				imp.Kind, imp.Module, imp.Name)}
+				imp.Kind, printable(imp.Module), printable(imp.Name))}
 		}
+		var want string
 		f := r.abi[imp.Name]
-		if imp.Module != wasi.ModuleName || f == nil {
-			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s, which Gate does not provide", imp.Module, imp.Name)}
+		ft, ours := suspend.ImportType(imp.Name)
+		switch {
+		case imp.Module == wasi.ModuleName && f != nil:
+			want = signature(abiParams(f), abiResults(f))
+		case transformed && imp.Module == suspend.ImportModule && ours:
+			want = signature(valueTypes(ft.Params), valueTypes(ft.Results))
+		default:
+			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s, which Gate does not provide", printable(imp.Module), printable(imp.Name))}
 		}
 		if int(imp.Type) >= len(types) {
 			continue
 		}
-		ft := types[imp.Type]
-		want := signature(abiParams(f), abiResults(f))
-		if have := signature(valueTypes(ft.Params), valueTypes(ft.Results)); have != want {
+		it := types[imp.Type]
+		if have := signature(valueTypes(it.Params), valueTypes(it.Results)); have != want {
 			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s with type %s, but Gate provides %s",
-				imp.Module, imp.Name, have, want)}
+				printable(imp.Module), printable(imp.Name), have, want)}
 		}
 	}
 	return nil
+}
+
+// printable is s as it is if every rune of it prints, else quoted: a
+// name in a module is the module's author's, and an error is one line.
+func printable(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // valueTypes converts value types to the engine's, which share their
@@ -256,12 +283,12 @@ func (r *Runtime) checkLinkable(compiled wazero.CompiledModule, suspendable bool
 		}
 		f := r.abi[name]
 		if module != wasi.ModuleName || f == nil {
-			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s, which Gate does not provide", module, name)}
+			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s, which Gate does not provide", printable(module), printable(name))}
 		}
 		want := signature(abiParams(f), abiResults(f))
 		if have := signature(def.ParamTypes(), def.ResultTypes()); have != want {
 			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s with type %s, but Gate provides %s",
-				module, name, have, want)}
+				printable(module), printable(name), have, want)}
 		}
 	}
 	start, ok := compiled.ExportedFunctions()["_start"]

@@ -450,7 +450,11 @@ func (r *Runtime) resumeModule(ctx context.Context, p *snapshot.Program, memoryL
 	if err := wasm.Validate(m); err != nil {
 		return nil, &ModuleError{Reason: "snapshot: invalid module: " + err.Error(), Err: err}
 	}
-	if err := checkSuspendable(m, r.suspendable); err != nil {
+	err = checkSuspendable(m, r.suspendable)
+	if err == nil {
+		err = r.checkImportsOf(m.Types, m.Imports, true)
+	}
+	if err != nil {
 		var me *ModuleError
 		if errors.As(err, &me) {
 			me.Reason = "snapshot: " + me.Reason

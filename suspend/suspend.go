@@ -72,6 +72,37 @@ var blockingImports = map[string]bool{"fd_read": true, "poll_oneoff": true, "sch
 // already uses the names of gate_suspend.
 var ErrRefused = errors.New("module uses the reserved names of gate_suspend")
 
+// importType is the type of the transform's import i (see importNames).
+func importType(i int) wasm.FuncType {
+	var ft wasm.FuncType
+	switch {
+	case i == impCheck:
+	case i >= impSaveI32 && i <= impSaveF64:
+		ft.Params = []wasm.ValType{numTypes[i-impSaveI32]}
+	case i == impSaveFrame:
+		ft.Params = []wasm.ValType{wasm.I32, wasm.I32}
+	case i == impRestoreFrame:
+		ft.Params = []wasm.ValType{wasm.I32}
+		ft.Results = []wasm.ValType{wasm.I32}
+	default:
+		ft.Results = []wasm.ValType{numTypes[i-impLoadI32]}
+	}
+	return ft
+}
+
+// ImportType returns the type of the transform's import of module
+// ImportModule named name, and false if the transform adds no import of
+// that name: a host can check a snapshot's imports, which whoever wrote
+// the snapshot wrote, against what the transform would have written.
+func ImportType(name string) (wasm.FuncType, bool) {
+	for i, n := range importNames {
+		if n == name {
+			return importType(i), true
+		}
+	}
+	return wasm.FuncType{}, false
+}
+
 // Transform returns a suspendable version of m, which must be valid
 // (wasm.Validate). m is not changed; the result shares no slice that
 // Transform changes with it.
@@ -266,19 +297,7 @@ func (t *transformer) run() (*wasm.Module, error) {
 	// Imports.
 	out.Imports = append([]wasm.Import(nil), in.Imports...)
 	for i, name := range importNames {
-		var ft wasm.FuncType
-		switch {
-		case i == impCheck:
-		case i >= impSaveI32 && i <= impSaveF64:
-			ft.Params = []wasm.ValType{numTypes[i-impSaveI32]}
-		case i == impSaveFrame:
-			ft.Params = []wasm.ValType{wasm.I32, wasm.I32}
-		case i == impRestoreFrame:
-			ft.Params = []wasm.ValType{wasm.I32}
-			ft.Results = []wasm.ValType{wasm.I32}
-		default:
-			ft.Results = []wasm.ValType{numTypes[i-impLoadI32]}
-		}
+		ft := importType(i)
 		out.Imports = append(out.Imports, wasm.Import{Module: ImportModule, Name: name, Kind: wasm.ExternFunc, Type: t.baseType(ft.Params, ft.Results)})
 	}
 
