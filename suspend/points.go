@@ -83,58 +83,61 @@ func (p *Points) Of(fn uint32) ([]Point, error) {
 	if err != nil || !instrumented {
 		return nil, err
 	}
-	instrs, err := code.Instructions()
-	if err != nil {
-		return nil, fmt.Errorf("function %d: %w", fn, err)
-	}
 	// As the transform numbers them: in live code only (dead code,
 	// which it removes, has none), the entry first if the function
 	// calls anything, then loops and calls that may suspend in the
-	// order of the code.
+	// order of the code. One pass, allocating nothing per instruction.
 	var points []Point
 	var live liveness
-	for i := range instrs {
-		if !live.next(instrs[i].Op) {
-			continue
-		}
-		if in := &instrs[i]; in.Op == wasm.OpCallIndirect || in.Op == wasm.OpCall && !p.own(in.X) {
-			points = append(points, Point{Kind: PointEntry})
-			break
-		}
-	}
+	calls := false
 	// The transform's code issues each call site's call twice, one
 	// after the other: once in the arm that runs normally and once in
 	// the arm that rewinds the callee. The second is not a point.
-	var copied *wasm.Instr
+	var copied wasm.Instr
+	hasCopied := false
 	call := func(in *wasm.Instr, pt Point) {
-		if p.transformed && copied != nil && copied.Op == in.Op && copied.X == in.X && copied.Y == in.Y {
-			copied = nil
+		if p.transformed && hasCopied && copied.Op == in.Op && copied.X == in.X && copied.Y == in.Y {
+			hasCopied = false
 			return
 		}
 		points = append(points, pt)
-		copied = in
+		copied, hasCopied = wasm.Instr{Op: in.Op, X: in.X, Y: in.Y}, true
 	}
-	live = liveness{}
-	for i := range instrs {
-		in := &instrs[i]
-		if !live.next(in.Op) {
-			continue
+	var failed error
+	err = code.Each(func(in *wasm.Instr) {
+		if failed != nil || !live.next(in.Op) {
+			return
+		}
+		if in.Op == wasm.OpCallIndirect || in.Op == wasm.OpCall && !p.own(in.X) {
+			calls = true
 		}
 		switch in.Op {
 		case wasm.OpLoop:
 			points = append(points, Point{Kind: PointLoop})
-			copied = nil
+			hasCopied = false
 		case wasm.OpCallIndirect:
 			call(in, Point{Kind: PointIndirect})
 		case wasm.OpCall:
 			may, err := p.maySuspend(in.X)
 			if err != nil {
-				return nil, err
+				failed = err
+				return
 			}
 			if may {
 				call(in, Point{Kind: PointCall, Callee: in.X})
 			}
 		}
+	})
+	if err == nil {
+		err = failed
+	} else {
+		err = fmt.Errorf("function %d: %w", fn, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if calls {
+		points = append([]Point{{Kind: PointEntry}}, points...)
 	}
 	p.points[fn] = points
 	return points, nil

@@ -429,6 +429,23 @@ func (c *Code) Opcodes(visit func(op Opcode)) error {
 	return endExpr(r, &d)
 }
 
+// Each calls visit with each instruction of the body of c, in order, up
+// to and including its final end. The instruction is reused: it, its
+// Labels and its Types are valid only during the call. It allocates
+// nothing per instruction, so it costs less than Instructions for a
+// program that keeps little of them. A body that does not decode gives
+// the error Instructions would give, after visits of the instructions
+// before the fault.
+func (c *Code) Each(visit func(in *Instr)) error {
+	r := &reader{b: c.Body, base: c.Offset}
+	d := instrReader{r: r, reuse: true}
+	var in Instr
+	for d.next(&in) {
+		visit(&in)
+	}
+	return endExpr(r, &d)
+}
+
 // endExpr returns the error of an expression whose instructions d has
 // read up to its end or a fault.
 func endExpr(r *reader, d *instrReader) error {
