@@ -1,6 +1,6 @@
 package main
 
-// The suspend part of the benchmark (issue 3): run time of the CPU-bound
+// The suspend part of the benchmark: run time of the CPU-bound
 // program plain, after Gate's suspendable transform and after Binaryen's
 // asyncify; the transform's throughput on the Go modules; suspend and
 // resume latency and snapshot size against the memory a program uses.
@@ -532,7 +532,7 @@ func loadAverage() string {
 // reportSuspend formats the suspend part as markdown.
 func reportSuspend(r *suspendResults, n int) string {
 	var w strings.Builder
-	fmt.Fprintf(&w, "\n### Suspendable transform (issue 3)\n\n")
+	fmt.Fprintf(&w, "\n### Suspendable transform\n\n")
 	fmt.Fprintf(&w, "wasm-opt: %s. Load average (1, 5, 15 min) before this part: %s; after: %s.\n\n",
 		firstLine(command("wasm-opt", "--version")), r.loadBefore, r.loadAfter)
 
