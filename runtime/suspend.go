@@ -222,9 +222,10 @@ func (r *Runtime) instantiateSuspend(ctx context.Context) error {
 
 // MaxSnapshotSize is the size of the largest snapshot that Resume takes
 // for a memory cap of memoryLimit bytes (0 meaning DefaultMemoryLimit):
-// the memory, the program's module after the transform (which grows it
-// by less than half: four times the limit on modules leaves room), and
-// 64 MiB for frames and the ABI's state. A larger file is refused
+// the memory, the program's module after the transform (1.8 times a Go
+// program's: four times the limit on modules leaves room for any
+// program's but the most contrived, whose snapshots are then refused),
+// and 64 MiB for frames and the ABI's state. A larger file is refused
 // before it is read.
 func MaxSnapshotSize(memoryLimit uint64) uint64 {
 	if memoryLimit == 0 {

@@ -161,7 +161,9 @@ func (d *decoder) section(s Section, after SectionID) (padded bool, err error) {
 		n, c := r.vec("function body count", 2)
 		r.count(start, uint64(m.NumImports(ExternFunc))+uint64(n), "functions", lim.Functions)
 		m.Code = make([]Code, 0, c)
-		d.codes(r, n)
+		if r.err == nil {
+			d.codes(r, n)
+		}
 	case SectionData:
 		d.dataOff = s.Start
 		n, c := r.vec("data segment count", 2)

@@ -174,6 +174,26 @@ func TableGrow(delta uint32, loop bool) []byte {
 	return command(1, shape, &wasm.Limits{})
 }
 
+// CallsInFunctions is a module of functions more functions besides the
+// command's, each calls calls of one that can be suspended: many
+// suspension points in all, few in each function.
+func CallsInFunctions(functions, calls int) []byte {
+	m, err := wasm.Decode(command(0, nil, nil))
+	if err != nil {
+		panic(fmt.Sprintf("hostile: %v", err))
+	}
+	shape := make([]wasm.Instr, 0, calls+1)
+	for range calls {
+		shape = append(shape, call(fnLeaf))
+	}
+	body := wasm.EncodeBody(append(shape, ins(wasm.OpEnd)))
+	for range functions {
+		m.Funcs = append(m.Funcs, 0)
+		m.Code = append(m.Code, wasm.Code{Body: body})
+	}
+	return wasm.Encode(m)
+}
+
 // ImportingNope is a module of about codeBytes bytes of code (in
 // functions of at most 1 MiB each, calls one after the other) that
 // imports env.nope, which Gate does not provide. Its import section
