@@ -200,6 +200,7 @@ func TestHostileModules(t *testing.T) {
 		suspendableRefused("50,000 locals × 5,000 calls", hostile.LocalsCalls(50_000, 5_000), "function 1: 5001 suspension points, more than the limit of 4096")
 		suspendableRefused("256 nested loops × 50,000 locals", hostile.NestedLoops(256, true, 50_000), "locals, more than the limit of 4096")
 		suspendableRefused("50,000 locals × 50 calls", hostile.LocalsCalls(50_000, 50), "function 1: 50000 locals, more than the limit of 4096")
+		suspendableRefused("300 functions × 4,000 calls", hostile.CallsInFunctions(300, 4_000), "more than 1048576 suspension points in all functions together")
 		// What no limit short of refusing real programs bounds,
 		// --timeout does: compile included.
 		cases = append(cases, hostileCase{"40,000 ifs in a row with a timeout sandbox " + sandbox, run("--timeout", "1s"), writeModule(hostile.SequentialIfs(40_000)),
