@@ -176,3 +176,44 @@ func TestExecutorCrash(t *testing.T) {
 		t.Errorf("after a crash: %v; want status 2 and the panic", reason)
 	}
 }
+
+// TestKillStalledExecutor kills a program without stop checks that spins
+// while the executor's garbage collector waits for it (started by the
+// gate_attack build's "gc"): the executor, every goroutine of which
+// waits, cannot report the program's end, so the parent replaces it
+// after killGrace; Run returns ErrKilled and the next program runs in a
+// new executor.
+func TestKillStalledExecutor(t *testing.T) {
+	ex := newExecutor(t, attackBinary)
+	spin := compile(t, ex, testprog.C(t, "internal/testprog/src/c/spin.c"), executor.CompileOptions{})
+	inst, err := ex.Instantiate(context.Background(), spin, executor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.Background())
+	done := runAsync(inst)
+	time.Sleep(100 * time.Millisecond)
+	pid := ex.PID()
+	if err := ex.Stall(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the collection waits by now
+	began := time.Now()
+	inst.Kill()
+	select {
+	case err := <-done:
+		if !errors.Is(err, executor.ErrKilled) {
+			t.Errorf("Run: %v, want ErrKilled", err)
+		}
+		t.Logf("Run returned %v after %v", err, time.Since(began).Round(time.Millisecond))
+	case <-time.After(30 * time.Second):
+		t.Fatal("still running 30 s after Kill")
+	}
+	if ex.PID() == pid {
+		t.Errorf("the stalled executor %d was not replaced", pid)
+	}
+	hello := compile(t, ex, testprog.C(t, "examples/c/hello.c"), executor.CompileOptions{})
+	if _, out, _, err := run(t, ex, hello, "", "after"); err != nil || out != "Hello, after!\n" {
+		t.Errorf("afterwards: %q, %v", out, err)
+	}
+}

@@ -31,6 +31,13 @@ func (e *Executor) Attack(ctx context.Context, what string) error {
 	}
 }
 
+// Stall has the current executor process (a gate_attack build) start a
+// garbage collection, and returns at once.
+func (e *Executor) Stall(ctx context.Context) error {
+	_, err := e.attack(ctx, "gc")
+	return err
+}
+
 // Forge has the current executor process (a gate_attack build) send
 // its parent a frame of type t for id with payload, as a compromised
 // executor could, and returns at once; the executor goes on unless the

@@ -146,6 +146,9 @@ type Instance struct {
 	stdinDeadlines bool
 	interrupting   bool
 	ran            bool
+	// killWatched is set once Kill has started waiting for the run's
+	// end, killTimedOut if it gave up and replaced the executor.
+	killWatched, killTimedOut bool
 	// closing is set once Close has been sent: frames until Closed
 	// are dropped.
 	closing bool
@@ -624,6 +627,9 @@ func (i *Instance) Run(ctx context.Context, timeout time.Duration) (uint32, erro
 	if i.result != nil {
 		return errorOf(*i.result)
 	}
+	if i.killTimedOut {
+		return 0, fmt.Errorf("%w (%v)", ErrKilled, i.crash)
+	}
 	return 0, i.crash
 }
 
@@ -633,9 +639,37 @@ func (i *Instance) Suspend() {
 	i.proc.w.Write(proto.Suspend, i.id) // a dead executor ends the run anyway
 }
 
+// killGrace bounds how long the executor of a killed instance that runs
+// may take to report its end. A program without stop checks that never
+// calls the host cannot be stopped, and the executor's Go runtime cannot
+// preempt it either: once a garbage collection begins, every goroutine
+// of the executor waits for it, and the executor answers nothing more.
+// Past killGrace, the parent replaces the executor, as it would on the
+// executor's report that it abandoned the program.
+const killGrace = 2 * time.Second
+
 // Kill stops the instance; its Run returns ErrKilled.
 func (i *Instance) Kill() {
 	i.proc.w.Write(proto.Kill, i.id)
+	i.mu.Lock()
+	watch := i.ran && !i.killWatched
+	i.killWatched = true
+	i.mu.Unlock()
+	if !watch {
+		return
+	}
+	go func() {
+		timer := time.NewTimer(killGrace)
+		defer timer.Stop()
+		select {
+		case <-i.done:
+		case <-timer.C:
+			i.mu.Lock()
+			i.killTimedOut = true
+			i.mu.Unlock()
+			i.proc.stop(fmt.Errorf("replaced: a killed program did not stop, and the executor did not report its end within %v (its garbage collector waits for code that cannot be preempted)", killGrace))
+		}
+	}()
 }
 
 // WriteSnapshot writes the snapshot of a suspended instance to w, as

@@ -301,6 +301,10 @@ func (s *server) handle(f proto.Frame) error {
 			s.log.Info("sending a forged frame, as the test asked", "type", t, "id", id)
 			return s.w.Write(proto.Type(t), id, payload)
 		}
+		if attack.Stall(name) {
+			s.log.Info("stalling, as the test asked", "attack", name)
+			return nil
+		}
 		s.log.Info("attacking the sandbox, as the test asked", "attack", name)
 		// Only reached if the filter let the call through.
 		return fmt.Errorf("attack %q was not stopped: %v", name, attack.Do(name))

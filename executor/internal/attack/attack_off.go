@@ -16,3 +16,6 @@ func Do(string) error { return errors.New("not built with the gate_attack tag") 
 
 // Frame is not built into the release binary.
 func Frame(string) (typ uint8, id uint32, payload []byte, ok bool) { return 0, 0, nil, false }
+
+// Stall is not built into the release binary.
+func Stall(string) bool { return false }

@@ -9,6 +9,7 @@ package attack
 import (
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -85,4 +86,18 @@ func Frame(what string) (typ uint8, id uint32, payload []byte, ok bool) {
 		return 0, 0, nil, false
 	}
 	return typ, id, payload, true
+}
+
+// Stall, for "gc", starts a garbage collection on a goroutine of its
+// own and returns true. With a program running code that cannot be
+// preempted (without stop checks, not calling the host), the collection
+// waits for it to stop, and every other goroutine of the executor with
+// it: what the executor's own collections do, at a time of the test's
+// choosing.
+func Stall(name string) bool {
+	if name != "gc" {
+		return false
+	}
+	go runtime.GC()
+	return true
 }
