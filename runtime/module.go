@@ -93,7 +93,7 @@ func (r *Runtime) Compile(ctx context.Context, binary []byte, memoryLimit uint64
 	if _, err := r.decodeProgram(binary); err != nil {
 		return nil, err
 	}
-	return r.compile(ctx, binary, memoryLimit, false)
+	return r.compile(ctx, binary, memoryLimit)
 }
 
 // decodeProgram decodes and validates binary, a program given to Compile
@@ -182,9 +182,9 @@ func valueTypes(ts []wasm.ValType) []api.ValueType {
 	return out
 }
 
-// compile is Compile of a module that package wasm has validated;
-// suspendable admits the imports of the suspendable transform.
-func (r *Runtime) compile(ctx context.Context, binary []byte, memoryLimit uint64, suspendable bool) (*Module, error) {
+// compile is Compile of a module that package wasm has validated and
+// whose imports have been checked.
+func (r *Runtime) compile(ctx context.Context, binary []byte, memoryLimit uint64) (*Module, error) {
 	pages, err := capPages(memoryLimit)
 	if err != nil {
 		return nil, err
@@ -204,16 +204,6 @@ func (r *Runtime) compile(ctx context.Context, binary []byte, memoryLimit uint64
 		}
 		return nil, &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
 	}
-	imports, err := wasm.Imports(capped)
-	if err != nil {
-		return nil, &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
-	}
-	for _, imp := range imports {
-		if imp.Kind != wasm.ExternFunc {
-			return nil, &ModuleError{Reason: fmt.Sprintf("module imports %s %s.%s, which Gate does not provide: a program defines its own",
-				imp.Kind, imp.Module, imp.Name)}
-		}
-	}
 	_, hasMemory, err := wasm.Memory(capped)
 	if err != nil { // not expected: CapMemory has read the same section
 		return nil, &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
@@ -223,7 +213,7 @@ func (r *Runtime) compile(ctx context.Context, binary []byte, memoryLimit uint64
 		return nil, &ModuleError{Reason: "invalid module: " + firstLine(err.Error()), Err: err}
 	}
 	m := &Module{compiled: compiled, memoryLimit: pages * wasm.PageSize, hasMemory: hasMemory}
-	if err := r.checkLinkable(compiled, suspendable); err != nil {
+	if err := checkCommand(compiled); err != nil {
 		compiled.Close(ctx)
 		return nil, err
 	}
@@ -273,24 +263,10 @@ func capPages(memoryLimit uint64) (uint64, error) {
 	return pages, nil
 }
 
-// checkLinkable refuses modules that import functions Gate does not
-// provide, or that are not WASI commands.
-func (r *Runtime) checkLinkable(compiled wazero.CompiledModule, suspendable bool) error {
-	for _, def := range compiled.ImportedFunctions() {
-		module, name, _ := def.Import()
-		if suspendable && module == suspend.ImportModule {
-			continue // the engine checks them against its host module
-		}
-		f := r.abi[name]
-		if module != wasi.ModuleName || f == nil {
-			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s, which Gate does not provide", printable(module), printable(name))}
-		}
-		want := signature(abiParams(f), abiResults(f))
-		if have := signature(def.ParamTypes(), def.ResultTypes()); have != want {
-			return &ModuleError{Reason: fmt.Sprintf("module imports function %s.%s with type %s, but Gate provides %s",
-				printable(module), printable(name), have, want)}
-		}
-	}
+// checkCommand refuses modules that are not WASI commands. Their
+// imports have been checked before they were compiled (checkImports,
+// checkImportsOf).
+func checkCommand(compiled wazero.CompiledModule) error {
 	start, ok := compiled.ExportedFunctions()["_start"]
 	if !ok {
 		return &ModuleError{Reason: "module exports no _start function: Gate runs WASI commands (programs with a main)"}

@@ -257,7 +257,7 @@ func (r *Runtime) CompileSuspendable(ctx context.Context, binary []byte, memoryL
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error(), Err: err}
 	}
-	mod, err := r.compile(ctx, wasm.Encode(compiled), memoryLimit, true)
+	mod, err := r.compile(ctx, wasm.Encode(compiled), memoryLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -475,7 +475,7 @@ func (r *Runtime) resumeModule(ctx context.Context, p *snapshot.Program, memoryL
 	if withAccessors != m {
 		bin = wasm.Encode(withAccessors)
 	}
-	mod, err = r.compile(ctx, bin, memoryLimit, true)
+	mod, err = r.compile(ctx, bin, memoryLimit)
 	if err != nil {
 		return nil, err
 	}
