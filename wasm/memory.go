@@ -169,15 +169,20 @@ func CapMemory(module []byte, capPages uint32) ([]byte, error) {
 			return module, nil
 		}
 		l.Max, l.HasMax = capPages, true
-		payload := appendLimits(appendU32(nil, 1), l)
-		out := make([]byte, 0, len(module)+8)
-		out = append(out, module[:s.Start]...)
-		out = append(out, byte(SectionMemory))
-		out = appendU32(out, uint32(len(payload)))
-		out = append(out, payload...)
-		return append(out, module[s.Offset+len(s.Payload):]...), nil
+		return replaceSection(module, s, appendLimits(appendU32(nil, 1), l)), nil
 	}
 	return module, nil
+}
+
+// replaceSection returns a copy of module with the payload of its
+// section s replaced by payload.
+func replaceSection(module []byte, s Section, payload []byte) []byte {
+	out := make([]byte, 0, len(module)+len(payload)-len(s.Payload)+5)
+	out = append(out, module[:s.Start]...)
+	out = append(out, byte(s.ID))
+	out = appendU32(out, uint32(len(payload)))
+	out = append(out, payload...)
+	return append(out, module[s.Offset+len(s.Payload):]...)
 }
 
 // FormatBytes formats n as a power-of-two size such as "64 MiB".

@@ -63,12 +63,7 @@ func CapTables(module []byte, capElements uint32) ([]byte, error) {
 		if !lowered {
 			return module, nil
 		}
-		out := make([]byte, 0, len(module)+len(payload))
-		out = append(out, module[:s.Start]...)
-		out = append(out, byte(SectionTable))
-		out = appendU32(out, uint32(len(payload)))
-		out = append(out, payload...)
-		return append(out, module[s.Offset+len(s.Payload):]...), nil
+		return replaceSection(module, s, payload), nil
 	}
 	return module, nil
 }
