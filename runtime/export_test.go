@@ -60,14 +60,18 @@ func CheckSuspendable(binary []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := checkSuspendable(m, r.suspendable); err != nil {
+	points, err := pointCounts(m)
+	if err != nil {
+		return err
+	}
+	if err := checkSuspendable(m, points, r.suspendable); err != nil {
 		return err
 	}
 	t, err := suspend.Transform(m)
 	if err != nil {
 		return err
 	}
-	if err := checkSuspendable(t, r.suspendable); err != nil {
+	if err := checkSuspendable(t, points, r.suspendable); err != nil {
 		return err
 	}
 	lim := snapshotLimits(r.limits)

@@ -35,39 +35,49 @@ func DefaultSuspendableLimits() SuspendableLimits {
 	return SuspendableLimits{ModulePoints: 1 << 20, Points: 4_096, Locals: 4_096, LocalsTimesPoints: 1 << 18}
 }
 
-// checkSuspendable checks the functions of t against lim: a program's
-// before the transform (which keeps its points and adds locals), to
-// refuse it without transforming it, and after; a snapshot's. Suspension
-// points are counted in the code (suspend.Points), so that a snapshot's
+// pointCounts returns the number of suspension points of each function
+// m defines, by its index in m.Code, counted in the code (suspend.Points,
+// in a program or in a transformed module alike), so that a snapshot's
 // say nothing the code does not.
-func checkSuspendable(t *wasm.Module, lim SuspendableLimits) error {
-	points := suspend.NewPoints(t)
-	imported := uint32(t.NumImports(wasm.ExternFunc))
+func pointCounts(m *wasm.Module) ([]uint64, error) {
+	points := suspend.NewPoints(m)
+	imported := uint32(m.NumImports(wasm.ExternFunc))
+	counts := make([]uint64, len(m.Code))
+	for i := range m.Code {
+		p, err := points.Of(imported + uint32(i))
+		if err != nil {
+			return nil, &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
+		}
+		counts[i] = uint64(len(p))
+	}
+	return counts, nil
+}
+
+// checkSuspendable checks the functions of t, with points[i] the
+// suspension points of t.Code[i], against lim: a program's before the
+// transform, to refuse it without transforming it, and after, with the
+// points counted before (the transform keeps them and adds locals); a
+// snapshot's.
+func checkSuspendable(t *wasm.Module, points []uint64, lim SuspendableLimits) error {
 	var added uint32 // the transform's imports, before the program's
 	for _, im := range t.Imports {
 		if im.Kind == wasm.ExternFunc && im.Module == suspend.ImportModule {
 			added++
 		}
 	}
+	// Function indices as the program numbers them: the transform's
+	// imports come first.
+	first := uint32(t.NumImports(wasm.ExternFunc)) - added
 	var total uint64
-	for i := range t.Code {
-		fn := imported + uint32(i)
-		p, err := points.Of(fn)
-		if err != nil {
-			return &ModuleError{Reason: "invalid module: " + err.Error(), Err: err}
-		}
+	for i, n := range points {
 		locals := t.Code[i].NumLocals()
 		if int(t.Funcs[i]) < len(t.Types) {
 			locals += uint64(len(t.Types[t.Funcs[i]].Params))
 		}
-		// Function indices as the program numbers them: the
-		// transform's imports come first.
-		orig := fn - added
 		over := func(what string, value, max uint64) error {
 			return &ModuleError{Reason: fmt.Sprintf("suspendable module over a limit: function %d: %d %s, more than the limit of %d",
-				orig, value, what, max)}
+				first+uint32(i), value, what, max)}
 		}
-		n := uint64(len(p))
 		total += n
 		if lim.ModulePoints != 0 && total > uint64(lim.ModulePoints) {
 			return &ModuleError{Reason: fmt.Sprintf("suspendable module over a limit: more than %d suspension points in all functions together", lim.ModulePoints)}

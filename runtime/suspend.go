@@ -243,14 +243,18 @@ func (r *Runtime) CompileSuspendable(ctx context.Context, binary []byte, memoryL
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSuspendable(m, r.suspendable); err != nil {
+	points, err := pointCounts(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSuspendable(m, points, r.suspendable); err != nil {
 		return nil, err
 	}
 	t, err := suspend.Transform(m)
 	if err != nil {
 		return nil, &ModuleError{Reason: err.Error(), Err: err}
 	}
-	if err := checkSuspendable(t, r.suspendable); err != nil {
+	if err := checkSuspendable(t, points, r.suspendable); err != nil {
 		return nil, err
 	}
 	compiled, err := suspendableModule(t)
@@ -451,7 +455,10 @@ func (r *Runtime) resumeModule(ctx context.Context, p *snapshot.Program, memoryL
 	if err := wasm.Validate(m); err != nil {
 		return nil, &ModuleError{Reason: "snapshot: invalid module: " + err.Error(), Err: err}
 	}
-	err = checkSuspendable(m, r.suspendable)
+	points, err := pointCounts(m)
+	if err == nil {
+		err = checkSuspendable(m, points, r.suspendable)
+	}
 	if err == nil {
 		err = r.checkImportsOf(m.Types, m.Imports, true)
 	}
