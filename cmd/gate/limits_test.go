@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,30 +203,7 @@ func executorCgroups(t *testing.T, pid int) []string {
 // command, its stderr, the executor's pid and its cgroup directories.
 func startGate(t *testing.T, ready bool, args ...string) (*exec.Cmd, *strings.Builder, int, []string) {
 	t.Helper()
-	cmd := exec.Command(gateBinary, args...)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close() })
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := new(strings.Builder)
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if ready {
-		io.WriteString(stdin, strings.Repeat("x", 5000))
-		if _, err := io.ReadFull(stdout, make([]byte, 4096)); err != nil {
-			t.Fatalf("reading the first block: %v; stderr %q", err, stderr.String())
-		}
-	} else {
-		go io.Copy(io.Discard, stdout)
-	}
+	cmd, _, stderr := startGateProcess(t, nil, ready, args...)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if executor := childOf(cmd.Process.Pid); executor != 0 {
 			if dirs := executorCgroups(t, executor); len(dirs) > 0 || time.Now().After(deadline) {

@@ -108,7 +108,23 @@ func TestUnprivileged(t *testing.T) {
 // blocks of 4096 bytes: once one is out, it runs.
 func startWaitingFilter(t *testing.T, attr *syscall.SysProcAttr) (*exec.Cmd, io.WriteCloser, int, *strings.Builder) {
 	t.Helper()
-	cmd := exec.Command(gateBinary, "run", testprog.C(t, "examples/c/filter.c"))
+	cmd, stdin, stderr := startGateProcess(t, attr, true, "run", testprog.C(t, "examples/c/filter.c"))
+	executor := childOf(cmd.Process.Pid)
+	if executor == 0 {
+		t.Fatal("gate has no child process")
+	}
+	return cmd, stdin, executor, stderr
+}
+
+// startGateProcess starts gate with args (as attr says, if not nil), its
+// standard input a pipe kept open until the test ends, and its standard
+// error to read after Wait. With running, it writes 5000 bytes to its
+// input and returns once gate has written a first block of 4096 bytes:
+// a filter program then runs and waits for more; without, gate's output
+// is discarded. The process is killed at the test's end.
+func startGateProcess(t *testing.T, attr *syscall.SysProcAttr, running bool, args ...string) (*exec.Cmd, io.WriteCloser, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(gateBinary, args...)
 	cmd.SysProcAttr = attr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -124,16 +140,16 @@ func startWaitingFilter(t *testing.T, attr *syscall.SysProcAttr) (*exec.Cmd, io.
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill() })
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if !running {
+		go io.Copy(io.Discard, stdout)
+		return cmd, stdin, stderr
+	}
 	io.WriteString(stdin, strings.Repeat("x", 5000))
 	if _, err := io.ReadFull(stdout, make([]byte, 4096)); err != nil {
 		t.Fatalf("reading the first block: %v; stderr %q", err, stderr.String())
 	}
-	executor := childOf(cmd.Process.Pid)
-	if executor == 0 {
-		t.Fatal("gate has no child process")
-	}
-	return cmd, stdin, executor, stderr
+	return cmd, stdin, stderr
 }
 
 // TestExecutorKilled kills gate's executor while its program waits for
