@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gate-wasm/gate/internal/testprog"
 	"github.com/gate-wasm/gate/runtime"
 	"github.com/gate-wasm/gate/runtime/internal/frames"
 	"github.com/gate-wasm/gate/runtime/internal/snapshot"
@@ -193,11 +192,7 @@ func TestForgedSuspendCalls(t *testing.T) {
 // anything runs, with an error that says what is wrong.
 func TestSuspendProgramBadPoints(t *testing.T) {
 	t.Parallel()
-	p := &prog{path: testprog.C(t, "internal/testprog/src/c/tiny.c"), args: []string{"tiny"}, keepSnaps: true}
-	want := p.run(t, nil)
-	got := p.run(t, []step{{check: 20}})
-	same(t, "suspended at check 20", got, want, true)
-	snap := got.snaps[0]
+	snap, want := tinySuspended(t)
 	setGlobal := func(name string, v uint64) func(m *wasm.Module) {
 		return func(m *wasm.Module) {
 			for _, e := range m.Exports {

@@ -263,17 +263,26 @@ func withModule(t *testing.T, snap []byte, edit func(m *wasm.Module)) []byte {
 	return reseal(t, wasm.Encode(m))
 }
 
+// tinySuspended returns a snapshot of internal/testprog/src/c/tiny.c
+// suspended at its 20th check, in the loop at the bottom of its
+// recursion, and the uninterrupted run, after checking that the
+// snapshot resumes to it.
+func tinySuspended(t *testing.T) ([]byte, progRun) {
+	t.Helper()
+	p := &prog{path: testprog.C(t, "internal/testprog/src/c/tiny.c"), args: []string{"tiny"}, keepSnaps: true}
+	want := p.run(t, nil)
+	got := p.run(t, []step{{check: 20}})
+	same(t, "suspended at check 20", got, want, true)
+	return got.snaps[0], want
+}
+
 // TestSuspendProgramBadSnapshotModule resumes snapshots whose module has
 // been changed, checksum made right: Resume, which instantiates the
 // program's code and copies the snapshot's memory and globals into it,
 // must refuse what does not fit, before anything runs.
 func TestSuspendProgramBadSnapshotModule(t *testing.T) {
 	t.Parallel()
-	p := &prog{path: testprog.C(t, "internal/testprog/src/c/tiny.c"), args: []string{"tiny"}, keepSnaps: true}
-	want := p.run(t, nil)
-	got := p.run(t, []step{{check: 20}})
-	same(t, "suspended at check 20", got, want, true)
-	snap := got.snaps[0]
+	snap, want := tinySuspended(t)
 	pages := mustSnapshot(t, snap).MemoryPages
 	exportIndex := func(m *wasm.Module, prefix string) int {
 		for i, e := range m.Exports {
