@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -101,38 +100,27 @@ func newInspectCommand(stdout io.Writer) *cobra.Command {
 	}
 }
 
-// inspect describes the snapshot at path. A file is read where it is, a
-// section at a time, after its header and size are checked: a snapshot
-// may be as large as its memory, and a file named as one may be larger
-// still. Anything else (a pipe) is read into memory, no more than a
+// inspect describes the snapshot at path, opened as gate resume opens
+// one: a file is then read where it is, a section at a time (a snapshot
+// may be as large as its memory, and a file named as one larger still);
+// anything else (a pipe) has been read into memory, no more than a
 // snapshot of the largest memory may be.
 func inspect(path string) (*runtime.SnapshotInfo, int64, error) {
 	// Any memory cap: inspect runs nothing.
-	maxSize := runtime.MaxSnapshotSize(wasm.MaxPages * wasm.PageSize)
-	f, err := os.Open(path)
+	snap, err := openSnapshot(path, runtime.MaxSnapshotSize(wasm.MaxPages*wasm.PageSize))
 	if err != nil {
 		return nil, 0, err
 	}
-	defer f.Close()
-	var r io.ReaderAt = f
-	var size int64
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		size = fi.Size()
-		if err := checkSnapshotFile(f, size, maxSize); err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", path, err)
-		}
-	} else {
-		data, err := wasm.ReadModule(f, -1, maxSize)
-		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", path, snapshotSizeError(err))
-		}
-		r, size = bytes.NewReader(data), int64(len(data))
+	defer snap.close()
+	var r io.ReaderAt = bytes.NewReader(snap.data)
+	if snap.file != nil {
+		r = snap.file
 	}
-	info, err := runtime.InspectSnapshotAt(r, size)
+	info, err := runtime.InspectSnapshotAt(r, snap.size)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", path, err)
 	}
-	return info, size, nil
+	return info, snap.size, nil
 }
 
 func formatSnapshotInfo(info *runtime.SnapshotInfo, size int) string {
